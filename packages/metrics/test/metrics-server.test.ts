@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createMetricsRegistry,
   type MetricsServer,
+  type MetricsSource,
   mergeMetrics,
   OPENMETRICS_CONTENT_TYPE,
   PROMETHEUS_CONTENT_TYPE,
@@ -14,7 +15,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-async function start(source = createMetricsRegistry({ collectSystem: false })) {
+async function start(source: MetricsSource = createMetricsRegistry({ collectSystem: false })) {
   const server = await serveMetrics(source, { port: 0 });
   servers.push(server);
   return server;
