@@ -41,7 +41,7 @@ describe('serveMetrics', () => {
     expect(await response.text()).toContain('app_hits_total 1');
   });
 
-  it('serves OpenMetrics when the Accept header asks for it', async () => {
+  it('serves OpenMetrics when Accept requests it', async () => {
     const metrics = createMetricsRegistry({ collectSystem: false });
     metrics.counter({ name: 'app_hits_total', help: 'Hits.' }).inc();
     const server = await start(metrics);
@@ -57,7 +57,7 @@ describe('serveMetrics', () => {
     expect(body.endsWith('# EOF\n')).toBe(true);
   });
 
-  it('answers 404 on other paths', async () => {
+  it('returns 404 on other paths', async () => {
     const server = await start();
 
     const response = await fetch(server.url.replace('/metrics', '/other'));
@@ -65,7 +65,7 @@ describe('serveMetrics', () => {
     expect(response.status).toBe(404);
   });
 
-  it('answers 405 with Allow on other methods', async () => {
+  it('returns 405 with Allow on other methods', async () => {
     const server = await start();
 
     const response = await fetch(server.url, { method: 'POST', body: 'x' });
@@ -74,7 +74,7 @@ describe('serveMetrics', () => {
     expect(response.headers.get('allow')).toBe('GET, HEAD');
   });
 
-  it('answers 500 when a collector fails', async () => {
+  it('returns 500 when a collector fails', async () => {
     const metrics = createMetricsRegistry({ collectSystem: false });
     metrics.gauge({
       name: 'app_broken',
