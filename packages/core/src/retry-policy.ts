@@ -1,0 +1,145 @@
+import { ToolError } from './errors';
+
+/**
+ * How a failed call is tried again. Only errors marked retryable are retried
+ * (a `ToolError` with `retryable: true`, or any thrown object with a
+ * `retryable: true` property); an abort, invalid parameters, missing config
+ * or a refused attestation never is.
+ *
+ * The delay before attempt `n + 1` is `min(maxDelayMs, initialDelayMs * multiplier^(n - 1))`,
+ * then randomized by `jitter`.
+ */
+export interface RetryPolicy {
+  /**
+   * Attempts in total, the first one included; 1 turns retries off.
+   * @default 1
+   */
+  maxAttempts?: number;
+  /** @default 100 */
+  initialDelayMs?: number;
+  /** @default 10_000 */
+  maxDelayMs?: number;
+  /** @default 2 */
+  multiplier?: number;
+  /**
+   * `full` waits a random time in `[0, delay]`, `equal` in `[delay / 2, delay]`,
+   * `none` exactly `delay`. Jitter keeps many clients from retrying in step.
+   * @default 'full'
+   */
+  jitter?: 'full' | 'equal' | 'none';
+  /**
+   * Whether an attempt that ran past its `timeoutMs` is retried.
+   * @default false
+   */
+  retryOnTimeout?: boolean;
+}
+
+/** A {@link RetryPolicy} with every default applied. */
+export type ResolvedRetryPolicy = Readonly<Required<RetryPolicy>>;
+
+/** Most attempts a policy may ask for. */
+export const MAX_RETRY_ATTEMPTS = 100;
+
+/** The policy used when neither the call, the tool nor the coordinator sets one. */
+export const NO_RETRY: ResolvedRetryPolicy = Object.freeze({
+  maxAttempts: 1,
+  initialDelayMs: 100,
+  maxDelayMs: 10_000,
+  multiplier: 2,
+  jitter: 'full',
+  retryOnTimeout: false,
+});
+
+const POLICY_KEYS = new Set(Object.keys(NO_RETRY));
+const JITTER_MODES = new Set(['full', 'equal', 'none']);
+
+/**
+ * Validates `policy` and fills its gaps from `base`.
+ *
+ * @throws {ToolError} with `errorCode` when a field breaks its rule.
+ */
+export function resolveRetryPolicy(
+  policy: RetryPolicy | undefined,
+  base: ResolvedRetryPolicy,
+  owner: string,
+  errorCode: 'INVALID_DEFINITION' | 'INVALID_CONFIG' | 'INVALID_OPTIONS',
+): ResolvedRetryPolicy {
+  if (policy === undefined) {
+    return base;
+  }
+
+  const fail = (rule: string) => new ToolError(errorCode, `${owner}: "retry" ${rule}.`);
+  if (typeof policy !== 'object' || policy === null) {
+    throw fail(`must be an object, got ${String(policy)}`);
+  }
+
+  for (const name of Object.keys(policy)) {
+    if (!POLICY_KEYS.has(name)) {
+      throw fail(`has unknown field "${name}"; known fields are ${[...POLICY_KEYS].join(', ')}`);
+    }
+  }
+
+  const resolved = {
+    maxAttempts: policy.maxAttempts ?? base.maxAttempts,
+    initialDelayMs: policy.initialDelayMs ?? base.initialDelayMs,
+    maxDelayMs: policy.maxDelayMs ?? base.maxDelayMs,
+    multiplier: policy.multiplier ?? base.multiplier,
+    jitter: policy.jitter ?? base.jitter,
+    retryOnTimeout: policy.retryOnTimeout ?? base.retryOnTimeout,
+  };
+
+  const { maxAttempts, initialDelayMs, maxDelayMs, multiplier } = resolved;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_RETRY_ATTEMPTS) {
+    throw fail(
+      `maxAttempts must be an integer from 1 to ${MAX_RETRY_ATTEMPTS}, got ${maxAttempts}`,
+    );
+  }
+  if (!isDelay(initialDelayMs)) {
+    throw fail(`initialDelayMs must be a finite number >= 0, got ${initialDelayMs}`);
+  }
+  if (!isDelay(maxDelayMs) || maxDelayMs < initialDelayMs) {
+    throw fail(
+      `maxDelayMs must be a finite number >= initialDelayMs (${initialDelayMs}), got ${maxDelayMs}`,
+    );
+  }
+  if (!Number.isFinite(multiplier) || multiplier < 1) {
+    throw fail(`multiplier must be a finite number >= 1, got ${multiplier}`);
+  }
+  if (!JITTER_MODES.has(resolved.jitter)) {
+    throw fail(`jitter must be "full", "equal" or "none", got ${JSON.stringify(resolved.jitter)}`);
+  }
+  if (typeof resolved.retryOnTimeout !== 'boolean') {
+    throw fail(`retryOnTimeout must be a boolean, got ${JSON.stringify(resolved.retryOnTimeout)}`);
+  }
+
+  return Object.freeze(resolved);
+}
+
+/**
+ * Computes the delay before the next attempt, after `attempt` attempts (1-based) failed.
+ *
+ * @param random a number in `[0, 1)`; tests pass a fixed one.
+ */
+export function computeRetryDelayMs(
+  policy: ResolvedRetryPolicy,
+  attempt: number,
+  random: number = Math.random(),
+): number {
+  const delay = Math.min(
+    policy.maxDelayMs,
+    policy.initialDelayMs * policy.multiplier ** (attempt - 1),
+  );
+
+  switch (policy.jitter) {
+    case 'full':
+      return delay * random;
+    case 'equal':
+      return delay / 2 + (delay / 2) * random;
+    default:
+      return delay;
+  }
+}
+
+function isDelay(value: number): boolean {
+  return Number.isFinite(value) && value >= 0;
+}

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import type { ToolCallResult } from '../src/index';
+import { createCoordinator, delay, failOnUnhandledRejections } from './helpers';
+
+const SLEEP = 'local:::demo:::sleep';
+const FAIL = 'local:::demo:::fail';
+const ECHO = 'local:::demo:::echo';
+
+function tools() {
+  return [
+    {
+      key: SLEEP,
+      kind: 'function',
+      handler: async (
+        params: Readonly<Record<string, unknown>>,
+        { signal }: { signal: AbortSignal },
+      ) => {
+        await delay(params.ms as number, signal);
+        return params.value;
+      },
+    },
+    {
+      key: FAIL,
+      kind: 'function',
+      handler: async (params: Readonly<Record<string, unknown>>) => {
+        await delay((params.ms as number | undefined) ?? 0);
+        throw new Error(`failed ${String(params.value)}`);
+      },
+    },
+    { key: ECHO, kind: 'function', handler: (params: Readonly<Record<string, unknown>>) => params },
+  ];
+}
+
+describe('executeMany', () => {
+  failOnUnhandledRejections();
+
+  it('returns results in input order', async () => {
+    const { coordinator } = createCoordinator(tools());
+
+    const results = await coordinator.executeMany([
+      { key: SLEEP, params: { ms: 30, value: 'slow' } },
+      { key: SLEEP, params: { ms: 1, value: 'fast' } },
+      { key: SLEEP, params: { ms: 10, value: 'middle' } },
+    ]);
+
+    expect(results.map((result) => result.ok && result.value)).toEqual(['slow', 'fast', 'middle']);
+    expect(results.map((result) => result.id)).toEqual(['0', '1', '2']);
+  });
+
+  it('reports failures beside successes', async () => {
+    const { coordinator } = createCoordinator(tools());
+
+    const results = await coordinator.executeMany([
+      { key: SLEEP, params: { ms: 1, value: 'a' } },
+      { key: FAIL, params: { value: 'b' } },
+      { key: SLEEP, params: { ms: 500, value: 'c' }, timeoutMs: 10 },
+    ]);
+
+    expect(results[0]?.ok).toBe(true);
+    expect(!results[1]!.ok && results[1]!.error.code).toBe('EXECUTION_FAILED');
+    expect(!results[2]!.ok && results[2]!.error.code).toBe('TIMEOUT');
+  });
+
+  it('never runs more calls at once than concurrency', async () => {
+    let running = 0;
+    let peak = 0;
+    const { coordinator } = createCoordinator([
+      {
+        key: 'local:::demo:::count',
+        kind: 'function',
+        handler: async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await delay(5);
+          running--;
+        },
+      },
+    ]);
+
+    const results = await coordinator.executeMany(
+      Array.from({ length: 12 }, () => ({ key: 'local:::demo:::count' })),
+      { concurrency: 3 },
+    );
+
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(peak).toBe(3);
+  });
+
+  it('resolves an empty batch to an empty list', async () => {
+    const { coordinator } = createCoordinator(tools());
+
+    expect(await coordinator.executeMany([])).toEqual([]);
+  });
+
+  it('streams results in completion order', async () => {
+    const { coordinator } = createCoordinator(tools());
+    const seen: ToolCallResult[] = [];
+
+    for await (const result of coordinator.stream([
+      { id: 'slow', key: SLEEP, params: { ms: 40, value: 1 } },
+      { id: 'fast', key: SLEEP, params: { ms: 1, value: 2 } },
+      { id: 'broken', key: FAIL, params: { ms: 15 } },
+    ])) {
+      seen.push(result);
+    }
+
+    expect(seen.map((result) => result.id)).toEqual(['fast', 'broken', 'slow']);
+  });
+});

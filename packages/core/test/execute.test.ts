@@ -1,0 +1,246 @@
+import { describe, expect, it } from 'vitest';
+import { isToolError, ToolError } from '../src/index';
+import { createCoordinator, delay, failOnUnhandledRejections, sampleOf } from './helpers';
+
+const DURATION = 'agentnode_tool_execution_duration_seconds';
+const EXECUTIONS = 'agentnode_tool_executions_total';
+
+describe('execute', () => {
+  failOnUnhandledRejections();
+
+  it('returns the value with duration and attempts', async () => {
+    const { coordinator } = createCoordinator([
+      {
+        key: 'local:::demo:::add:::1',
+        kind: 'function',
+        handler: (p) => (p.a as number) + (p.b as number),
+      },
+    ]);
+
+    const result = await coordinator.execute('local:::demo:::add:::1', { a: 2, b: 3 });
+
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.value).toBe(5);
+    expect(result.attempts).toBe(1);
+    expect(result.durationMs).toBeGreaterThanOrEqual(0);
+    expect(result.key).toBe('local:::demo:::add:::1');
+    expect(result.callId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('resolves a key without version to the latest version', async () => {
+    const { coordinator } = createCoordinator([
+      { key: 'local:::demo:::v:::1', kind: 'function', handler: () => 'one' },
+      { key: 'local:::demo:::v:::2', kind: 'function', handler: () => 'two' },
+    ]);
+
+    const latest = await coordinator.execute('Local:::Demo:::V');
+    const pinned = await coordinator.execute('local:::demo:::v:::1');
+
+    expect(latest.ok && latest.value).toBe('two');
+    expect(pinned.ok && pinned.value).toBe('one');
+  });
+
+  it('reports a throwing tool as a failed result', async () => {
+    const { coordinator } = createCoordinator([
+      {
+        key: 'local:::demo:::broken',
+        kind: 'function',
+        handler: async () => {
+          throw new Error('disk on fire');
+        },
+      },
+    ]);
+
+    const result = await coordinator.execute('local:::demo:::broken');
+
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe('EXECUTION_FAILED');
+    expect(result.error.message).toContain('disk on fire');
+    expect(result.error.key).toBe('local:::demo:::broken');
+    expect(result.error.callId).toBe(result.callId);
+    expect((result.error.cause as Error).message).toBe('disk on fire');
+  });
+
+  it('reports a synchronous throw as a failed result', async () => {
+    const { coordinator } = createCoordinator([
+      {
+        key: 'local:::demo:::sync_throw',
+        kind: 'function',
+        handler: () => {
+          throw new TypeError('bad input');
+        },
+      },
+    ]);
+
+    const result = await coordinator.execute('local:::demo:::sync_throw');
+
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.error.code).toBe('EXECUTION_FAILED');
+  });
+
+  it('reports a timed-out tool as a failed result and aborts its signal', async () => {
+    let aborted: unknown;
+    const { coordinator } = createCoordinator([
+      {
+        key: 'local:::demo:::slow',
+        kind: 'function',
+        handler: async (_params, { signal }) => {
+          signal.addEventListener('abort', () => {
+            aborted = signal.reason;
+          });
+          await delay(5_000, signal);
+        },
+      },
+    ]);
+
+    const result = await coordinator.execute('local:::demo:::slow', {}, { timeoutMs: 20 });
+
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.error.code).toBe('TIMEOUT');
+    expect(!result.ok && result.error.message).toContain('timeoutMs 20');
+    expect(isToolError(aborted, 'TIMEOUT')).toBe(true);
+  });
+
+  it('settles on time even when the tool ignores its signal', async () => {
+    const { coordinator } = createCoordinator([
+      {
+        key: 'local:::demo:::stubborn',
+        kind: 'function',
+        handler: async () => {
+          await delay(100);
+          throw new Error('late failure');
+        },
+      },
+    ]);
+
+    const result = await coordinator.execute('local:::demo:::stubborn', {}, { timeoutMs: 10 });
+    await delay(150);
+
+    expect(!result.ok && result.error.code).toBe('TIMEOUT');
+  });
+
+  it('fails an unknown key with TOOL_NOT_FOUND', async () => {
+    const { coordinator } = createCoordinator();
+
+    const result = await coordinator.execute('local:::demo:::missing');
+
+    expect(!result.ok && result.error.code).toBe('TOOL_NOT_FOUND');
+    expect(!result.ok && result.error.message).toContain('local:::demo:::missing');
+  });
+
+  it('fails an invalid key with INVALID_ROUTER_KEY', async () => {
+    const { coordinator } = createCoordinator();
+
+    const result = await coordinator.execute('not-a-key');
+
+    expect(!result.ok && result.error.code).toBe('INVALID_ROUTER_KEY');
+  });
+
+  it('aborts with the caller signal', async () => {
+    const { coordinator } = createCoordinator([
+      {
+        key: 'local:::demo:::wait',
+        kind: 'function',
+        handler: (_p, { signal }) => delay(5_000, signal),
+      },
+    ]);
+    const controller = new AbortController();
+
+    const pending = coordinator.execute('local:::demo:::wait', {}, { signal: controller.signal });
+    await delay(5);
+    controller.abort();
+    const result = await pending;
+
+    expect(!result.ok && result.error.code).toBe('ABORTED');
+  });
+
+  it('fails at once when the signal is already aborted', async () => {
+    let ran = false;
+    const { coordinator } = createCoordinator([
+      {
+        key: 'local:::demo:::never',
+        kind: 'function',
+        handler: () => {
+          ran = true;
+        },
+      },
+    ]);
+
+    const result = await coordinator.execute(
+      'local:::demo:::never',
+      {},
+      { signal: AbortSignal.abort() },
+    );
+
+    expect(!result.ok && result.error.code).toBe('ABORTED');
+    expect(ran).toBe(false);
+  });
+
+  it('keeps a ToolError thrown by the tool', async () => {
+    const { coordinator } = createCoordinator([
+      {
+        key: 'local:::demo:::typed',
+        kind: 'function',
+        handler: () => {
+          throw new ToolError('INVALID_PARAMETERS', 'n must be even', { field: 'n' });
+        },
+      },
+    ]);
+
+    const result = await coordinator.execute('local:::demo:::typed', { n: 3 });
+
+    expect(!result.ok && result.error.code).toBe('INVALID_PARAMETERS');
+    expect(!result.ok && result.error.field).toBe('n');
+  });
+
+  it('rejects invalid options as a failed result', async () => {
+    const { coordinator } = createCoordinator([
+      { key: 'local:::demo:::x', kind: 'function', handler: () => 1 },
+    ]);
+
+    const result = await coordinator.execute('local:::demo:::x', {}, { timeoutMs: -5 });
+
+    expect(!result.ok && result.error.code).toBe('INVALID_OPTIONS');
+    expect(!result.ok && result.error.message).toContain('"timeoutMs"');
+  });
+});
+
+describe('execute metrics', () => {
+  it('times and counts each call by kind, tool and status', async () => {
+    const { coordinator, metrics } = createCoordinator([
+      { key: 'local:::demo:::ok:::3', kind: 'function', handler: () => 'fine' },
+      {
+        key: 'local:::demo:::bad',
+        kind: 'function',
+        handler: () => {
+          throw new Error('no');
+        },
+      },
+      {
+        key: 'local:::demo:::slow',
+        kind: 'function',
+        handler: (_p, { signal }) => delay(1_000, signal),
+      },
+    ]);
+
+    await coordinator.execute('local:::demo:::ok:::3');
+    await coordinator.execute('local:::demo:::ok:::3');
+    await coordinator.execute('local:::demo:::bad');
+    await coordinator.execute('local:::demo:::slow', {}, { timeoutMs: 5 });
+
+    const ok = { kind: 'function', tool: 'local:::demo:::ok', status: 'ok' };
+    expect(await sampleOf(metrics, EXECUTIONS, ok)).toBe(2);
+    expect(await sampleOf(metrics, DURATION, ok, `${DURATION}_count`)).toBe(2);
+    expect(
+      await sampleOf(metrics, EXECUTIONS, { tool: 'local:::demo:::bad', status: 'error' }),
+    ).toBe(1);
+    expect(
+      await sampleOf(metrics, EXECUTIONS, { tool: 'local:::demo:::slow', status: 'timeout' }),
+    ).toBe(1);
+    expect(
+      await sampleOf(metrics, 'agentnode_tool_timeouts_total', { tool: 'local:::demo:::slow' }),
+    ).toBe(1);
+    expect(await sampleOf(metrics, 'agentnode_tool_calls_in_flight', { kind: 'function' })).toBe(0);
+  });
+});
