@@ -1,1 +1,20 @@
-export {};
+export { FUEL_IMPORT } from './binary/instrument';
+export {
+  DEFAULTS,
+  type ResolvedCallOptions,
+  type ResolvedRuntimeConfig,
+  type WasmCallOptions,
+  type WasmModuleConfig,
+  type WasmRuntimeConfig,
+  type WasmRuntimeLogger,
+} from './config';
+export {
+  isWasmRuntimeError,
+  WasmRuntimeError,
+  type WasmRuntimeErrorCode,
+  type WasmRuntimeErrorDetails,
+} from './errors';
+export type { CoreValue, HostImports, ReturnKind, WasiConfig } from './instance/types';
+export type { ModuleCacheStats } from './module-cache';
+export { type WasmCallResult, type WasmInstanceHandle, WasmModule } from './wasm-module';
+export { createWasmRuntime, WasmRuntime, type WasmRuntimeStats } from './wasm-runtime';

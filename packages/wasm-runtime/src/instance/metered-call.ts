@@ -1,0 +1,124 @@
+/**
+ * Runs one export under a fuel budget and turns whatever it throws into a
+ * {@link WasmRuntimeError}.
+ */
+
+import { WasmRuntimeError } from '../errors';
+import type { MeteredInstance, ReturnKind } from './types';
+
+/** The value an export returned and the fuel it used. */
+export interface MeteredSuccess {
+  readonly ok: true;
+  readonly value: unknown;
+  readonly fuelUsed: number;
+}
+
+/** A mapped failure, and whether the instance may still be reused. */
+export interface MeteredFailure {
+  readonly ok: false;
+  readonly error: unknown;
+  readonly reusable: boolean;
+  readonly fuelUsed: number;
+}
+
+/**
+ * Calls `exportName` with `fuelLimit` units of fuel; never throws. With `refuel` false
+ * the call draws on whatever the fuel global holds, so several calls share one budget.
+ */
+export function callMetered(
+  instance: MeteredInstance,
+  exportName: string,
+  args: readonly unknown[],
+  returns: ReturnKind,
+  fuelLimit: number,
+  refuel = true,
+): MeteredSuccess | MeteredFailure {
+  const fuel = instance.fuel;
+  if (refuel) {
+    fuel.value = BigInt(fuelLimit);
+  }
+
+  let value: unknown;
+  try {
+    value = instance.invoke(exportName, args, returns);
+  } catch (error) {
+    return mapFailure(error, instance, exportName, fuelLimit);
+  }
+  return { ok: true, value, fuelUsed: fuelLimit - Number(fuel.value as bigint) };
+}
+
+/**
+ * Maps what a guest call threw to a typed error. Running out of fuel is recognized by
+ * the fuel global being negative: the charge that crossed zero trapped at once, so a
+ * trap with fuel left is the guest's own.
+ */
+export function mapFailure(
+  error: unknown,
+  instance: MeteredInstance,
+  exportName: string,
+  fuelLimit: number,
+): MeteredFailure {
+  const remaining = instance.fuel.value as bigint;
+  const outOfFuel = remaining < 0n;
+  const fuelUsed = outOfFuel ? fuelLimit : fuelLimit - Number(remaining);
+  const details = { exportName, fuelUsed };
+
+  if (outOfFuel) {
+    const mapped = new WasmRuntimeError(
+      'OUT_OF_FUEL',
+      `The call to "${exportName}" ran out of fuel: it used its whole budget of ${fuelLimit} units; raise fuelLimit or fix the guest's loop.`,
+      { cause: error, details },
+    );
+    return { ok: false, error: mapped, reusable: false, fuelUsed };
+  }
+
+  if (error instanceof WasmRuntimeError) {
+    // Argument and export-lookup errors happen before the guest runs.
+    const reusable = error.code === 'INVALID_ARGUMENT' || error.code === 'LINK_ERROR';
+    return { ok: false, error, reusable, fuelUsed };
+  }
+
+  if (isComponentError(error)) {
+    // The err case of a WIT `result`, which jco's bindings throw: a guest answer, not a failure.
+    return { ok: false, error, reusable: true, fuelUsed };
+  }
+
+  if (error instanceof TypeError && fuelUsed === 0) {
+    // jco validates argument types before entering the guest, which would have charged fuel.
+    const mapped = new WasmRuntimeError(
+      'INVALID_ARGUMENT',
+      `Invalid arguments for "${exportName}": ${error.message}`,
+      { cause: error, details },
+    );
+    return { ok: false, error: mapped, reusable: true, fuelUsed };
+  }
+
+  const mapped = new WasmRuntimeError(
+    'TRAP',
+    `The call to "${exportName}" trapped: ${trapMessage(error)}`,
+    {
+      cause: error,
+      details,
+    },
+  );
+  return { ok: false, error: mapped, reusable: false, fuelUsed };
+}
+
+function trapMessage(error: unknown): string {
+  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    return 'call stack exhausted';
+  }
+  if (error instanceof WebAssembly.RuntimeError) {
+    return error.message.replace(/^wasm trap: /, '');
+  }
+  if (error instanceof Error) {
+    return `a host import threw ${error.name}: ${error.message}`;
+  }
+  return `a host import threw ${String(error)}`;
+}
+
+function isComponentError(error: unknown): boolean {
+  return (
+    error instanceof Error && error.constructor.name === 'ComponentError' && 'payload' in error
+  );
+}

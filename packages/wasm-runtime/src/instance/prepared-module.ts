@@ -1,0 +1,45 @@
+import {
+  type InstantiateComponent,
+  instantiateComponent,
+  wasiImportsFor,
+} from './component-instance';
+import { instantiateCoreModule } from './core-instance';
+import type { HostImports, MeteredInstance, WasiConfig } from './types';
+
+/** A core module compiled from its instrumented bytes. */
+export interface PreparedCoreModule {
+  readonly kind: 'module';
+  readonly module: WebAssembly.Module;
+}
+
+/** A component: jco's bindings plus its instrumented, compiled core modules. */
+export interface PreparedComponent {
+  readonly kind: 'component';
+  readonly entryPath: string;
+  readonly instantiate: InstantiateComponent;
+  readonly coreModules: ReadonlyMap<string, WebAssembly.Module>;
+  readonly imports: readonly string[];
+}
+
+/** What a module handle holds once it is loaded. */
+export type PreparedModule = PreparedCoreModule | PreparedComponent;
+
+/** Creates a fresh instance of a prepared module. */
+export async function createInstance(
+  prepared: PreparedModule,
+  hostImports: HostImports,
+  wasi: WasiConfig | undefined,
+  instantiationFuel: bigint,
+): Promise<MeteredInstance> {
+  if (prepared.kind === 'module') {
+    return instantiateCoreModule(prepared.module, hostImports, wasi ?? {}, instantiationFuel);
+  }
+  return instantiateComponent(
+    prepared.instantiate,
+    prepared.coreModules,
+    prepared.imports,
+    hostImports,
+    await wasiImportsFor(wasi),
+    instantiationFuel,
+  );
+}

@@ -1,0 +1,490 @@
+import { pathToFileURL } from 'node:url';
+import {
+  type ResolvedCallOptions,
+  type ResolvedRuntimeConfig,
+  resolveCallOptions,
+  type WasmCallOptions,
+  type WasmModuleConfig,
+} from './config';
+import { isWasmRuntimeError, WasmRuntimeError } from './errors';
+import { callMetered, mapFailure } from './instance/metered-call';
+import { createInstance, type PreparedModule } from './instance/prepared-module';
+import type { HostImports, MeteredInstance, ReturnKind } from './instance/types';
+import type { WorkerError, WorkerModule, WorkerResponse } from './isolation/protocol';
+import type { WorkerPool } from './isolation/worker-pool';
+import type { ModuleLoader } from './module-loader';
+import type { RuntimeMetrics } from './runtime-metrics';
+
+/** The outcome of a successful call. */
+export interface WasmCallResult<T = unknown> {
+  /** What the export returned (lifted through jco's bindings for components). */
+  readonly value: T;
+  /** Fuel units the call used; the same input and budget always use the same fuel. */
+  readonly fuelUsed: number;
+  /** Wall-clock duration of the call, including waiting for the module and an instance. */
+  readonly durationMs: number;
+}
+
+/** A checked-out instance inside {@link WasmModule.withInstance}. */
+export interface WasmInstanceHandle {
+  /** The raw exports: core exports, or jco's bindings (resource classes included). */
+  readonly exports: Record<string, unknown>;
+  /** Calls an export, drawing on the session's fuel budget; throws typed errors. */
+  call(exportName: string, args?: readonly unknown[], returns?: ReturnKind): unknown;
+  /** Fuel the session has used so far. */
+  fuelUsed(): number;
+  /** Bytes of linear memory the instance holds now. */
+  memoryBytes(): number;
+}
+
+/** What a module needs from its runtime. */
+export interface ModuleContext {
+  readonly config: ResolvedRuntimeConfig;
+  readonly loader: ModuleLoader;
+  readonly metrics: RuntimeMetrics;
+  workerPool(): WorkerPool;
+  isClosed(): boolean;
+}
+
+/**
+ * A loaded module or component. Nothing is compiled or transpiled until the first
+ * call (or {@link WasmModule.ready}); concurrent first calls share that work.
+ *
+ * @example
+ * import { createWasmRuntime } from '@agentnode/wasm-runtime';
+ *
+ * const runtime = createWasmRuntime();
+ * const tool = runtime.load(bytes, { name: 'echo' });
+ * const { value, fuelUsed } = await tool.call('echo', ['héllo']);
+ */
+export class WasmModule {
+  /** `'module'` for a core module, `'component'` for a component. */
+  readonly kind: 'module' | 'component';
+  /** SHA-256 of the bytes, hex; the module's identity in every cache. */
+  readonly sha256: string;
+  /** Name used in metrics and messages. */
+  readonly name: string;
+  /** Size of the module in bytes. */
+  readonly byteLength: number;
+
+  readonly #context: ModuleContext;
+  readonly #bytes: Uint8Array;
+  readonly #imports: HostImports;
+  readonly #config: WasmModuleConfig;
+  readonly #idle: MeteredInstance[] = [];
+  #loading: Promise<PreparedModule> | undefined;
+  #prepared: PreparedModule | undefined;
+
+  /** @internal Use `runtime.load`. */
+  constructor(
+    context: ModuleContext,
+    kind: 'module' | 'component',
+    bytes: Uint8Array,
+    sha256: string,
+    config: WasmModuleConfig,
+  ) {
+    this.#context = context;
+    this.kind = kind;
+    this.#bytes = bytes;
+    this.sha256 = sha256;
+    this.byteLength = bytes.length;
+    this.name = config.name ?? sha256.slice(0, 12);
+    this.#imports = config.imports ?? {};
+    this.#config = config;
+  }
+
+  /** Number of idle instances pooled for reuse. */
+  get idleInstances(): number {
+    return this.#idle.length;
+  }
+
+  /**
+   * Transpiles, instruments and compiles now instead of on the first call.
+   *
+   * @throws WasmRuntimeError `INVALID_MODULE` or `MEMORY_LIMIT`.
+   */
+  async ready(): Promise<void> {
+    await this.#prepare();
+  }
+
+  /**
+   * Calls an export under the fuel budget, memory cap and deadline.
+   *
+   * Core-module exports take numbers and bigints; a string or `Uint8Array` argument is
+   * copied into guest memory through the module's allocator and passed as two i32s
+   * (pointer, length). Component exports take and return their WIT types as jco maps
+   * them to JavaScript.
+   *
+   * Note: in-process (`isolation: 'none'`) a running guest cannot be interrupted; a
+   * call that returns after its deadline fails with `TIMEOUT` and its result is dropped.
+   * Fuel is what stops runaway guests there.
+   *
+   * @throws WasmRuntimeError with codes `OUT_OF_FUEL`, `TIMEOUT`, `ABORTED`, `TRAP`,
+   * `LINK_ERROR`, `INVALID_MODULE`, `MEMORY_LIMIT`, `INVALID_ARGUMENT`, `RUNTIME_CLOSED`.
+   * The err case of a WIT `result` is thrown as jco's `ComponentError` with `payload`.
+   */
+  async call<T = unknown>(
+    exportName: string,
+    args: readonly unknown[] = [],
+    options: WasmCallOptions = {},
+  ): Promise<WasmCallResult<T>> {
+    const started = performance.now();
+    const resolved = this.#checkCall(exportName, args, options);
+
+    if (resolved.isolation === 'worker') {
+      return this.#callInWorker<T>(exportName, args, resolved, started);
+    }
+
+    const prepared = this.#prepared ?? (await this.#prepareBefore(started, resolved, exportName));
+    const instance =
+      (resolved.instance === 'reuse' ? this.#idle.pop() : undefined) ??
+      (await this.#instantiate(prepared, started, resolved, exportName));
+
+    const outcome = callMetered(instance, exportName, args, resolved.returns, resolved.fuelLimit);
+    const durationMs = performance.now() - started;
+    if (outcome.ok || outcome.reusable) {
+      this.#release(instance, resolved);
+    }
+
+    if (!outcome.ok) {
+      this.#recordCall(exportName, 'error', durationMs, outcome.fuelUsed);
+      throw this.#withModule(outcome.error);
+    }
+    if (durationMs > resolved.timeoutMs) {
+      this.#recordCall(exportName, 'error', durationMs, outcome.fuelUsed);
+      throw this.#withModule(timedOut(exportName, resolved.timeoutMs, outcome.fuelUsed));
+    }
+
+    this.#recordCall(exportName, 'ok', durationMs, outcome.fuelUsed);
+    return { value: outcome.value as T, fuelUsed: outcome.fuelUsed, durationMs };
+  }
+
+  /**
+   * Checks out one instance for a session of calls sharing one fuel budget: for
+   * component resources (whose handles live in one instance) or several core calls
+   * over the same memory. The instance goes back to the pool afterwards unless the
+   * session failed or `instance: 'fresh'` was asked for.
+   *
+   * Note: in-process only; a session cannot run in a worker.
+   *
+   * @example
+   * import { createWasmRuntime } from '@agentnode/wasm-runtime';
+   *
+   * const runtime = createWasmRuntime();
+   * const tool = runtime.load(componentBytes);
+   * const { value } = await tool.withInstance((instance) => {
+   *   const Counter = instance.exports.Counter as new (start: number) => { increment(): number };
+   *   return new Counter(1).increment();
+   * });
+   */
+  async withInstance<T>(
+    session: (instance: WasmInstanceHandle) => T | Promise<T>,
+    options: Omit<WasmCallOptions, 'isolation' | 'returns'> = {},
+  ): Promise<WasmCallResult<T>> {
+    const started = performance.now();
+    const resolved = this.#checkCall('withInstance', [], options);
+    const prepared =
+      this.#prepared ?? (await this.#prepareBefore(started, resolved, 'withInstance'));
+    const instance =
+      (resolved.instance === 'reuse' ? this.#idle.pop() : undefined) ??
+      (await this.#instantiate(prepared, started, resolved, 'withInstance'));
+
+    const budget = resolved.fuelLimit;
+    instance.fuel.value = BigInt(budget);
+    const used = (): number => Math.min(budget, budget - Number(instance.fuel.value as bigint));
+    const handle: WasmInstanceHandle = {
+      exports: instance.exports,
+      call: (exportName, args = [], returns = 'value') => {
+        const outcome = callMetered(instance, exportName, args, returns, budget, false);
+        if (!outcome.ok) {
+          throw this.#withModule(outcome.error);
+        }
+        return outcome.value;
+      },
+      fuelUsed: used,
+      memoryBytes: () => instance.memoryBytes(),
+    };
+
+    let value: T;
+    try {
+      value = await session(handle);
+    } catch (error) {
+      const failure = isWasmRuntimeError(error)
+        ? undefined
+        : mapFailure(error, instance, 'withInstance', budget);
+      if (failure === undefined || failure.reusable) {
+        this.#release(instance, resolved);
+      }
+      this.#recordCall('withInstance', 'error', performance.now() - started, used());
+      throw failure === undefined ? error : this.#withModule(failure.error);
+    }
+
+    this.#release(instance, resolved);
+    const durationMs = performance.now() - started;
+    this.#recordCall('withInstance', 'ok', durationMs, used());
+    return { value, fuelUsed: used(), durationMs };
+  }
+
+  /** Drops the pooled instances (they are garbage-collected). */
+  drain(): void {
+    this.#idle.length = 0;
+  }
+
+  #checkCall(
+    exportName: string,
+    args: readonly unknown[],
+    options: WasmCallOptions,
+  ): ResolvedCallOptions {
+    if (this.#context.isClosed()) {
+      throw new WasmRuntimeError(
+        'RUNTIME_CLOSED',
+        'The runtime is closed; create a new one to run modules.',
+      );
+    }
+    if (typeof exportName !== 'string' || exportName === '') {
+      throw new WasmRuntimeError(
+        'INVALID_ARGUMENT',
+        `Invalid export name: ${String(exportName)}; it must be a non-empty string.`,
+      );
+    }
+    if (!Array.isArray(args)) {
+      throw new WasmRuntimeError(
+        'INVALID_ARGUMENT',
+        `Invalid arguments for "${exportName}": expected an array.`,
+      );
+    }
+
+    const resolved = resolveCallOptions(options, this.#context.config);
+    if (resolved.signal?.aborted) {
+      throw aborted(exportName, resolved.signal);
+    }
+    return resolved;
+  }
+
+  #prepare(): Promise<PreparedModule> {
+    if (this.#loading === undefined) {
+      const loading = this.#context.loader.prepare(this.kind, this.#bytes, this.sha256);
+      this.#loading = loading;
+      loading.then(
+        (prepared) => {
+          this.#prepared = prepared;
+        },
+        () => {
+          // A failed load is retried by the next call (a transient disk error may pass).
+          if (this.#loading === loading) {
+            this.#loading = undefined;
+          }
+        },
+      );
+    }
+    return this.#loading;
+  }
+
+  #prepareBefore(
+    started: number,
+    options: ResolvedCallOptions,
+    exportName: string,
+  ): Promise<PreparedModule> {
+    return withDeadline(this.#prepare(), started + options.timeoutMs, options, exportName).catch(
+      (error: unknown) => {
+        throw this.#withModule(error);
+      },
+    );
+  }
+
+  #instantiate(
+    prepared: PreparedModule,
+    started: number,
+    options: ResolvedCallOptions,
+    exportName: string,
+  ): Promise<MeteredInstance> {
+    const instance = createInstance(
+      prepared,
+      this.#imports,
+      this.#config.wasi,
+      BigInt(options.fuelLimit),
+    );
+    return withDeadline(instance, started + options.timeoutMs, options, exportName).catch(
+      (error: unknown) => {
+        throw this.#withModule(mapInstantiationError(error));
+      },
+    );
+  }
+
+  #release(instance: MeteredInstance, options: ResolvedCallOptions): void {
+    if (options.instance === 'reuse' && this.#idle.length < this.#context.config.maxIdleInstances) {
+      this.#idle.push(instance);
+    }
+  }
+
+  async #callInWorker<T>(
+    exportName: string,
+    args: readonly unknown[],
+    options: ResolvedCallOptions,
+    started: number,
+  ): Promise<WasmCallResult<T>> {
+    if (this.#config.hostModule === undefined && Object.keys(this.#imports).length > 0) {
+      throw new WasmRuntimeError(
+        'INVALID_ARGUMENT',
+        `Cannot call "${exportName}" in a worker: host import functions cannot be sent to a worker thread; give the module a hostModule that exports them.`,
+      );
+    }
+
+    const prepared = this.#prepared ?? (await this.#prepareBefore(started, options, exportName));
+    const hostModule = this.#config.hostModule;
+    const response = await this.#context
+      .workerPool()
+      .run(
+        {
+          module: toWorkerModule(prepared),
+          exportName,
+          args,
+          returns: options.returns,
+          fuelLimit: options.fuelLimit,
+          hostModule: hostModule === undefined ? undefined : toFileUrl(hostModule),
+          wasi: this.#config.wasi,
+        },
+        started + options.timeoutMs,
+        options.signal,
+      )
+      .catch((error: unknown) => {
+        this.#recordCall(exportName, 'error', performance.now() - started, 0);
+        throw this.#withModule(error);
+      });
+
+    const durationMs = performance.now() - started;
+    if (!response.ok) {
+      this.#recordCall(exportName, 'error', durationMs, response.fuelUsed);
+      throw this.#withModule(fromWorkerError(response));
+    }
+    this.#recordCall(exportName, 'ok', durationMs, response.fuelUsed);
+    return { value: response.value as T, fuelUsed: response.fuelUsed, durationMs };
+  }
+
+  #recordCall(
+    exportName: string,
+    status: 'ok' | 'error',
+    durationMs: number,
+    fuelUsed: number,
+  ): void {
+    this.#context.metrics.callFinished(this.name, exportName, status, durationMs / 1000, fuelUsed);
+  }
+
+  /** Adds the module's identity to a runtime error and counts it. */
+  #withModule(error: unknown): unknown {
+    if (!isWasmRuntimeError(error)) {
+      this.#context.metrics.callFailed(this.name, 'GUEST_ERROR');
+      return error;
+    }
+    this.#context.metrics.callFailed(this.name, error.code);
+    if (error.details.moduleHash !== undefined) {
+      return error;
+    }
+    return new WasmRuntimeError(error.code, error.message, {
+      cause: error.cause,
+      details: { ...error.details, moduleHash: this.sha256 },
+    });
+  }
+}
+
+/** Races `work` against the call's deadline and abort signal. */
+function withDeadline<T>(
+  work: Promise<T>,
+  deadline: number,
+  options: ResolvedCallOptions,
+  exportName: string,
+): Promise<T> {
+  const remaining = deadline - performance.now();
+  if (remaining <= 0) {
+    work.catch(() => undefined);
+    return Promise.reject(timedOut(exportName, options.timeoutMs, 0));
+  }
+
+  return new Promise<T>((resolve, reject) => {
+    const signal = options.signal;
+    const onAbort = () => settle(() => reject(aborted(exportName, signal!)));
+    const timer = setTimeout(
+      () => settle(() => reject(timedOut(exportName, options.timeoutMs, 0))),
+      remaining,
+    );
+    timer.unref();
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    let settled = false;
+    function settle(action: () => void): void {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      action();
+    }
+    work.then(
+      (value) => settle(() => resolve(value)),
+      (error: unknown) => settle(() => reject(error)),
+    );
+  });
+}
+
+function mapInstantiationError(error: unknown): unknown {
+  if (isWasmRuntimeError(error)) {
+    return error;
+  }
+  if (error instanceof WebAssembly.RuntimeError) {
+    return new WasmRuntimeError(
+      'TRAP',
+      `The module trapped while instantiating: ${error.message}`,
+      { cause: error },
+    );
+  }
+  return error;
+}
+
+function toWorkerModule(prepared: PreparedModule): WorkerModule {
+  if (prepared.kind === 'module') {
+    return { kind: 'module', module: prepared.module };
+  }
+  return {
+    kind: 'component',
+    entryPath: prepared.entryPath,
+    coreModules: [...prepared.coreModules],
+    imports: prepared.imports,
+  };
+}
+
+function fromWorkerError(response: Extract<WorkerResponse, { ok: false }>): Error {
+  const error: WorkerError = response.error;
+  if (error.code !== undefined) {
+    return new WasmRuntimeError(error.code, error.message, { details: error.details });
+  }
+  const rebuilt = new Error(error.message);
+  rebuilt.name = error.name;
+  if ('payload' in error) {
+    Object.defineProperty(rebuilt, 'payload', { value: error.payload, enumerable: true });
+  }
+  return rebuilt;
+}
+
+function toFileUrl(location: string | URL): string {
+  return location instanceof URL
+    ? location.href
+    : location.startsWith('file:')
+      ? location
+      : pathToFileURL(location).href;
+}
+
+function timedOut(exportName: string, timeoutMs: number, fuelUsed: number): WasmRuntimeError {
+  return new WasmRuntimeError(
+    'TIMEOUT',
+    `The call to "${exportName}" exceeded its deadline of ${timeoutMs} ms; raise timeoutMs, or use isolation: 'worker' to stop guests that overrun.`,
+    { details: { exportName, fuelUsed } },
+  );
+}
+
+function aborted(exportName: string, signal: AbortSignal): WasmRuntimeError {
+  return new WasmRuntimeError('ABORTED', `The call to "${exportName}" was aborted by its signal.`, {
+    cause: signal.reason,
+    details: { exportName },
+  });
+}
