@@ -1,0 +1,273 @@
+import BetterSqlite3 from 'better-sqlite3';
+import type { IntegerMode } from './config';
+import { isBrokenConnectionError, SqlitePerfError, wrapSqliteError } from './errors';
+import { narrowRow, narrowRows, type SqlParameters, toBindable, toNumberIfSafe } from './integers';
+import { applyPragmas, type ConnectionPragmas, type ConnectionRole, readPragmas } from './pragmas';
+import { StatementCache, type StatementCacheCounters } from './statement-cache';
+
+/** Per-call options of a query. */
+export interface QueryOptions {
+  /** How integers come back; the database's `integers` setting when omitted. */
+  readonly integers?: IntegerMode;
+}
+
+/** What a statement that returns no rows reports. */
+export interface RunResult {
+  /** Rows inserted, updated or deleted. */
+  readonly changes: number;
+  /** Rowid of the last inserted row: a number when it fits exactly, else a bigint. */
+  readonly lastInsertRowid: number | bigint;
+}
+
+/** What {@link Connection.execute} returns: rows, or the changes a write made. */
+export interface ExecuteResult<T> {
+  /** Rows, for a statement that returns rows; empty otherwise. */
+  readonly rows: T[];
+  /** Set for a statement that returns no rows. */
+  readonly run?: RunResult;
+}
+
+/** How a {@link Connection} is opened. */
+export interface ConnectionInit {
+  readonly id: number;
+  readonly role: ConnectionRole;
+  readonly path: string;
+  readonly readonly: boolean;
+  readonly pragmaStatements: readonly string[];
+  readonly statementCacheSize: number;
+  readonly integers: IntegerMode;
+  readonly cacheCounters: StatementCacheCounters;
+  /** Incremented by the database when its file is replaced; older connections are stale. */
+  readonly generation: number;
+}
+
+/**
+ * One SQLite connection with its statement cache. Write callbacks get the writer's,
+ * read callbacks a reader's. Every method runs synchronously.
+ *
+ * @example
+ * import { openDatabase } from '@agentnode/sqlite-perf';
+ * const db = openDatabase(':memory:');
+ * await db.write((tx) => tx.run('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)'));
+ * const row = await db.read((conn) => conn.get<{ n: number }>('SELECT count(*) AS n FROM t'));
+ */
+export class Connection {
+  /** Unique within one database handle. */
+  readonly id: number;
+  readonly role: ConnectionRole;
+  /** `Date.now()` when the connection was opened. */
+  readonly openedAt: number;
+  readonly generation: number;
+  readonly #database: BetterSqlite3.Database;
+  readonly #statements: StatementCache;
+  readonly #integers: IntegerMode;
+  #broken = false;
+
+  constructor(init: ConnectionInit) {
+    this.id = init.id;
+    this.role = init.role;
+    this.generation = init.generation;
+    this.#integers = init.integers;
+    this.#database = new BetterSqlite3(init.path, { readonly: init.readonly });
+    try {
+      applyPragmas(this.#database, init.pragmaStatements);
+    } catch (error) {
+      this.#database.close();
+      throw wrapSqliteError(error, 'PRAGMA');
+    }
+    this.#statements = new StatementCache(
+      this.#database,
+      init.statementCacheSize,
+      init.cacheCounters,
+    );
+    this.openedAt = Date.now();
+  }
+
+  /** Whether the connection is open and has not failed for good. */
+  get usable(): boolean {
+    return !this.#broken && this.#database.open;
+  }
+
+  /** Whether a transaction is open on this connection. */
+  get inTransaction(): boolean {
+    return this.#database.open && this.#database.inTransaction;
+  }
+
+  /** Number of prepared statements cached on this connection. */
+  get cachedStatements(): number {
+    return this.#statements.size;
+  }
+
+  /**
+   * Runs a statement that returns no rows (INSERT, UPDATE, DELETE, DDL).
+   * @example
+   * import { openDatabase } from '@agentnode/sqlite-perf';
+   * const db = openDatabase(':memory:');
+   * await db.write((tx) => tx.run('CREATE TABLE t (id INTEGER PRIMARY KEY)'));
+   * await db.write((tx) => tx.run('INSERT INTO t (id) VALUES (?)', [1]));
+   */
+  run(sql: string, params?: SqlParameters): RunResult {
+    const statement = this.#prepare(sql);
+    try {
+      const result =
+        params === undefined ? statement.run() : statement.run(toBindable(params, sql));
+      return { changes: result.changes, lastInsertRowid: toNumberIfSafe(result.lastInsertRowid) };
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+  }
+
+  /** Runs a query and returns its first row, or `undefined` when there is none. */
+  get<T = Record<string, unknown>>(
+    sql: string,
+    params?: SqlParameters,
+    options?: QueryOptions,
+  ): T | undefined {
+    const statement = this.#prepare(sql);
+    let row: unknown;
+    try {
+      row = params === undefined ? statement.get() : statement.get(toBindable(params, sql));
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+
+    return row === undefined
+      ? undefined
+      : narrowRow(row as T, options?.integers ?? this.#integers, sql);
+  }
+
+  /** Runs a query and returns every row. */
+  all<T = Record<string, unknown>>(
+    sql: string,
+    params?: SqlParameters,
+    options?: QueryOptions,
+  ): T[] {
+    const statement = this.#prepare(sql);
+    let rows: unknown[];
+    try {
+      rows = params === undefined ? statement.all() : statement.all(toBindable(params, sql));
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+
+    return narrowRows(rows as T[], options?.integers ?? this.#integers, sql);
+  }
+
+  /**
+   * Runs a query and yields its rows one at a time.
+   *
+   * Note: the connection is busy until the iterator finishes or is returned early;
+   * better-sqlite3 rejects other statements on it until then.
+   */
+  *iterate<T = Record<string, unknown>>(
+    sql: string,
+    params?: SqlParameters,
+    options?: QueryOptions,
+  ): Generator<T, void, undefined> {
+    const statement = this.#prepare(sql);
+    const mode = options?.integers ?? this.#integers;
+    let rows: IterableIterator<unknown>;
+    try {
+      rows =
+        params === undefined ? statement.iterate() : statement.iterate(toBindable(params, sql));
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+    while (true) {
+      let next: IteratorResult<unknown>;
+      try {
+        next = rows.next();
+      } catch (error) {
+        throw this.#fail(error, sql);
+      }
+      if (next.done) {
+        return;
+      }
+      yield narrowRow(next.value as T, mode, sql);
+    }
+  }
+
+  /**
+   * Runs any single statement: returns its rows when it returns rows (a SELECT, a
+   * reporting PRAGMA, a RETURNING clause), else what it changed.
+   */
+  execute<T = Record<string, unknown>>(
+    sql: string,
+    params?: SqlParameters,
+    options?: QueryOptions,
+  ): ExecuteResult<T> {
+    const statement = this.#prepare(sql);
+    const bound = params === undefined ? undefined : toBindable(params, sql);
+    try {
+      if (statement.reader) {
+        const rows = bound === undefined ? statement.all() : statement.all(bound);
+        return { rows: narrowRows(rows as T[], options?.integers ?? this.#integers, sql) };
+      }
+      const result = bound === undefined ? statement.run() : statement.run(bound);
+      return {
+        rows: [],
+        run: { changes: result.changes, lastInsertRowid: toNumberIfSafe(result.lastInsertRowid) },
+      };
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+  }
+
+  /** Runs one or more statements without parameters and without caching them (DDL scripts). */
+  exec(sql: string): void {
+    try {
+      this.#database.exec(sql);
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+  }
+
+  /** Reads back the pragmas this connection really has. */
+  pragmas(): ConnectionPragmas {
+    return readPragmas(this.#database, this.id, this.role);
+  }
+
+  /** Runs a pragma and returns its value, for maintenance such as checkpoints. */
+  pragma(source: string): unknown[] {
+    try {
+      return this.#database.pragma(source) as unknown[];
+    } catch (error) {
+      throw this.#fail(error, `PRAGMA ${source}`);
+    }
+  }
+
+  /** Marks the connection as failed for good; its owner replaces it. */
+  markBroken(): void {
+    this.#broken = true;
+  }
+
+  /** Closes the connection. Safe to call twice. */
+  close(): void {
+    this.#statements.clear();
+    if (this.#database.open) {
+      this.#database.close();
+    }
+  }
+
+  #prepare(sql: string): BetterSqlite3.Statement {
+    if (typeof sql !== 'string' || sql.length === 0) {
+      throw new SqlitePerfError(
+        'INVALID_ARGUMENT',
+        `Invalid SQL ${String(sql)}: must be a non-empty string.`,
+      );
+    }
+    try {
+      return this.#statements.get(sql);
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+  }
+
+  #fail(error: unknown, sql: string): unknown {
+    if (isBrokenConnectionError(error)) {
+      this.#broken = true;
+    }
+
+    return wrapSqliteError(error, sql);
+  }
+}

@@ -1,0 +1,259 @@
+import { Pool, TimeoutError } from 'tarn';
+import type { Connection } from './connection';
+import { SqlitePerfError } from './errors';
+import { closedError } from './writer-queue';
+
+/** A callback run with a reader connection. It may be async; the reader is held until it settles. */
+export type ReadCallback<T> = (connection: Connection) => T | Promise<T>;
+
+/** Counts that describe the reader pool at one moment. */
+export interface ReaderPoolStats {
+  /** Reader connections open. */
+  readonly size: number;
+  /** Reader connections running a callback. */
+  readonly inUse: number;
+  /** Reads waiting for a connection. */
+  readonly waiting: number;
+}
+
+/** How the pool makes and checks connections. */
+export interface ReaderPoolInit {
+  readonly create: () => Connection;
+  /** Whether a connection may be handed out again (not broken, not stale). */
+  readonly isFresh: (connection: Connection) => boolean;
+  readonly minReaders: number;
+  readonly maxReaders: number;
+  readonly acquireTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  /** Called with the wait in nanoseconds each time a read had to wait for tarn. */
+  readonly onAcquireWait?: (waitNs: bigint) => void;
+  /** Called when a connection failed validation and is discarded. */
+  readonly onDiscard?: (connection: Connection) => void;
+}
+
+// tarn's reaping interval is not unref()ed, so a pool someone forgot to close would
+// keep the process alive; this subclass unrefs it as soon as it starts.
+class UnrefPool<T> extends Pool<T> {
+  override _startReaping(): void {
+    super._startReaping();
+    this.interval?.unref?.();
+  }
+}
+
+/**
+ * Reader connections on the main thread, pooled by tarn (min/max, idle reaping,
+ * acquire timeout, validation on every acquire).
+ *
+ * A reader released while nobody waits is kept aside as a spare until the next
+ * turn of the event loop, then given back to tarn. A read that finds a spare takes
+ * it synchronously, so a sequence of awaited reads does not pay for tarn's
+ * promise chain and timers on every call.
+ */
+export class ReaderPool {
+  readonly #init: ReaderPoolInit;
+  readonly #pool: UnrefPool<Connection>;
+  readonly #spares: Connection[] = [];
+  readonly #waiting = new Set<{ abort(): void }>();
+  readonly #drainWaiters = new Set<() => void>();
+  #sparesReturnScheduled = false;
+  #inUse = 0;
+  #gate: { promise: Promise<void>; open: () => void } | undefined;
+  #closed = false;
+
+  constructor(init: ReaderPoolInit) {
+    this.#init = init;
+    this.#pool = new UnrefPool<Connection>({
+      create: async () => init.create(),
+      destroy: (connection) => connection.close(),
+      validate: (connection) => {
+        const fresh = init.isFresh(connection);
+        if (!fresh) {
+          init.onDiscard?.(connection);
+        }
+        return fresh;
+      },
+      min: init.minReaders,
+      max: init.maxReaders,
+      acquireTimeoutMillis: init.acquireTimeoutMs,
+      idleTimeoutMillis: init.idleTimeoutMs,
+      propagateCreateError: true,
+    });
+  }
+
+  /** Counts of open, busy and waiting readers. */
+  get stats(): ReaderPoolStats {
+    return {
+      size: this.#pool.numUsed() + this.#pool.numFree(),
+      inUse: this.#inUse,
+      waiting: this.#pool.numPendingAcquires() + this.#pool.numPendingCreates() * 0,
+    };
+  }
+
+  /** Opens `minReaders` connections now instead of on first use. */
+  async warm(): Promise<void> {
+    const connections = await Promise.all(
+      Array.from({ length: this.#init.minReaders }, () => this.#pool.acquire().promise),
+    );
+    for (const connection of connections) {
+      this.#pool.release(connection);
+    }
+  }
+
+  /** Runs `callback` with a reader and settles with its result. */
+  read<T>(callback: ReadCallback<T>): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(closedError('read'));
+    }
+    if (this.#gate === undefined) {
+      const spare = this.#takeSpare();
+      if (spare !== undefined) {
+        return this.#run(spare, callback);
+      }
+    }
+
+    return this.#acquire().then((connection) => this.#run(connection, callback));
+  }
+
+  /** Holds new reads back until {@link resume}; reads already running go on. */
+  pause(): void {
+    if (this.#gate !== undefined) {
+      return;
+    }
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    this.#gate = { promise, open };
+  }
+
+  /** Lets held reads go on. */
+  resume(): void {
+    const gate = this.#gate;
+    this.#gate = undefined;
+    gate?.open();
+  }
+
+  /** Resolves `true` once no read is running, or `false` after `timeoutMs`. */
+  whenIdle(timeoutMs: number): Promise<boolean> {
+    if (this.#inUse === 0) {
+      return Promise.resolve(true);
+    }
+
+    return new Promise((resolve) => {
+      const done = (idle: boolean) => {
+        clearTimeout(timer);
+        this.#drainWaiters.delete(onIdle);
+        resolve(idle);
+      };
+      const onIdle = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      timer.unref();
+      this.#drainWaiters.add(onIdle);
+    });
+  }
+
+  /**
+   * Rejects waiting and later reads with `POOL_CLOSED` at once, waits for running
+   * reads to finish, then closes every reader.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) {
+      return;
+    }
+    this.#closed = true;
+    for (const pending of this.#waiting) {
+      pending.abort();
+    }
+    this.#waiting.clear();
+    this.resume();
+    this.#returnSpares();
+    await this.#pool.destroy();
+  }
+
+  async #acquire(): Promise<Connection> {
+    if (this.#gate !== undefined) {
+      await this.#gate.promise;
+      if (this.#closed) {
+        throw closedError('read');
+      }
+    }
+    const startedAt = process.hrtime.bigint();
+    const pending = this.#pool.acquire();
+    this.#waiting.add(pending);
+    try {
+      const connection = await pending.promise;
+      this.#init.onAcquireWait?.(process.hrtime.bigint() - startedAt);
+      return connection;
+    } catch (error) {
+      if (this.#closed) {
+        throw closedError('read');
+      }
+      if (error instanceof TimeoutError) {
+        throw new SqlitePerfError(
+          'ACQUIRE_TIMEOUT',
+          `No reader connection became free within acquireTimeoutMs (${this.#init.acquireTimeoutMs} ms); ` +
+            `all ${this.#init.maxReaders} readers (maxReaders) are in use.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    } finally {
+      this.#waiting.delete(pending);
+    }
+  }
+
+  #run<T>(connection: Connection, callback: ReadCallback<T>): Promise<T> {
+    this.#inUse++;
+    let result: T | Promise<T>;
+    try {
+      result = callback(connection);
+    } catch (error) {
+      this.#release(connection);
+      return Promise.reject(error);
+    }
+    if (result instanceof Promise) {
+      return result.finally(() => this.#release(connection));
+    }
+    this.#release(connection);
+
+    return Promise.resolve(result);
+  }
+
+  #takeSpare(): Connection | undefined {
+    while (this.#spares.length > 0) {
+      const spare = this.#spares.pop()!;
+      if (this.#init.isFresh(spare)) {
+        return spare;
+      }
+      // tarn validates it on the next acquire and destroys it there.
+      this.#pool.release(spare);
+    }
+
+    return undefined;
+  }
+
+  #release(connection: Connection): void {
+    this.#inUse--;
+    if (this.#closed || this.#pool.numPendingAcquires() > 0 || !this.#init.isFresh(connection)) {
+      this.#pool.release(connection);
+    } else {
+      this.#spares.push(connection);
+      if (!this.#sparesReturnScheduled) {
+        this.#sparesReturnScheduled = true;
+        setImmediate(() => this.#returnSpares());
+      }
+    }
+    if (this.#inUse === 0) {
+      for (const onIdle of [...this.#drainWaiters]) {
+        onIdle();
+      }
+    }
+  }
+
+  #returnSpares(): void {
+    this.#sparesReturnScheduled = false;
+    for (const spare of this.#spares.splice(0)) {
+      this.#pool.release(spare);
+    }
+  }
+}

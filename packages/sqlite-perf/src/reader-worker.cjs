@@ -1,0 +1,151 @@
+'use strict';
+// Runs in a worker thread started by WorkerReaders (worker-readers.ts): one read-only
+// connection with its own statement cache, answering queries posted by the main
+// thread. Plain CommonJS so the same file runs from src/ under tsx and from dist/.
+
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.betterSqlite3Path);
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const BROKEN_PREFIXES = workerData.brokenCodePrefixes;
+
+let database;
+let statements;
+
+function open() {
+  database = new Database(workerData.path, { readonly: true });
+  for (const statement of workerData.pragmaStatements) {
+    database.pragma(statement);
+  }
+  statements = new Map();
+}
+
+function prepare(sql) {
+  let statement = statements.get(sql);
+  if (statement !== undefined) {
+    statements.delete(sql);
+    statements.set(sql, statement);
+    return statement;
+  }
+  statement = database.prepare(sql);
+  statement.safeIntegers(true);
+  statements.set(sql, statement);
+  if (statements.size > workerData.statementCacheSize) {
+    statements.delete(statements.keys().next().value);
+  }
+  return statement;
+}
+
+function narrow(row, integers, sql) {
+  if (integers === 'bigint' || row === undefined) {
+    return row;
+  }
+  for (const key in row) {
+    const value = row[key];
+    if (typeof value === 'bigint') {
+      if (value > MAX_SAFE || value < -MAX_SAFE) {
+        const error = new Error(
+          `Column "${key}" of "${sql}" holds ${value}, which a JS number cannot hold exactly; ` +
+            "read it with { integers: 'bigint' }.",
+        );
+        error.code = 'UNSAFE_INTEGER';
+        throw error;
+      }
+      row[key] = Number(value);
+    }
+  }
+  return row;
+}
+
+// Buffers that own their whole ArrayBuffer can be moved to the main thread instead
+// of copied. Pooled buffers share one ArrayBuffer and are copied as usual.
+function collectTransferables(rows, transfer) {
+  for (const row of rows) {
+    for (const key in row) {
+      const value = row[key];
+      if (
+        Buffer.isBuffer(value) &&
+        value.byteOffset === 0 &&
+        value.byteLength === value.buffer.byteLength
+      ) {
+        transfer.push(value.buffer);
+      }
+    }
+  }
+}
+
+function readPragmas() {
+  const read = (name) => database.pragma(name, { simple: true });
+  return {
+    connectionId: workerData.connectionId,
+    role: 'worker',
+    journal_mode: String(read('journal_mode')),
+    synchronous: Number(read('synchronous')),
+    mmap_size: Number(read('mmap_size') ?? 0),
+    cache_size: Number(read('cache_size')),
+    temp_store: Number(read('temp_store')),
+    foreign_keys: Number(read('foreign_keys')),
+    busy_timeout: Number(read('busy_timeout')),
+  };
+}
+
+function isBroken(error) {
+  const code = typeof error?.code === 'string' ? error.code : '';
+  return BROKEN_PREFIXES.some((prefix) => code.startsWith(prefix)) || !database.open;
+}
+
+function handle(message) {
+  if (message.op === 'pragmas') {
+    return { value: readPragmas(), transfer: [] };
+  }
+  if (message.op === 'reopen') {
+    database.close();
+    open();
+    return { value: true, transfer: [] };
+  }
+  const statement = prepare(message.sql);
+  const params = message.params === undefined ? [] : [message.params];
+  if (message.op === 'get') {
+    const row = narrow(statement.get(...params), message.integers, message.sql);
+    const transfer = [];
+    if (row !== undefined) {
+      collectTransferables([row], transfer);
+    }
+    return { value: row, transfer };
+  }
+  const rows = statement.all(...params);
+  for (const row of rows) {
+    narrow(row, message.integers, message.sql);
+  }
+  const transfer = [];
+  collectTransferables(rows, transfer);
+  return { value: rows, transfer };
+}
+
+open();
+parentPort.on('message', (message) => {
+  try {
+    const { value, transfer } = handle(message);
+    parentPort.postMessage({ id: message.id, ok: true, value }, transfer);
+  } catch (error) {
+    const broken = isBroken(error);
+    if (broken) {
+      try {
+        database.close();
+        open();
+      } catch {
+        // Reopening failed too; the next query reports it.
+      }
+    }
+    parentPort.postMessage({
+      id: message.id,
+      ok: false,
+      error: {
+        name: error?.name,
+        message: String(error?.message ?? error),
+        code: typeof error?.code === 'string' ? error.code : undefined,
+        broken,
+      },
+    });
+  }
+});
