@@ -114,6 +114,8 @@ interface CallState {
   readonly limit: LimitFunction | undefined;
   /** Set when the call fails before it is run, for example a failed dependency. */
   readonly failure: ToolError | undefined;
+  /** Told as soon as a started call fails. */
+  readonly onFailure?: ((error: ToolError) => void) | undefined;
   entry: ToolRegistryEntry | undefined;
   started: boolean;
   attempts: number;
@@ -412,19 +414,24 @@ export class ToolCoordinator {
 
     let batch: RunningBatch;
     const results = new Promise<ToolCallResult[]>((resolve) => {
-      const run = new BatchRun(planned, calls, options, controller.signal, limit, (result) => {
-        onSettled?.(result);
-        if (!result.ok && options.failFast === true) {
-          abort(
-            new ToolError(
-              'ABORTED',
-              `The call was aborted because call "${result.id}" failed and the batch is fail-fast.`,
-              {
-                cause: result.error,
-              },
-            ),
-          );
-        }
+      const failFast = (id: string, error: ToolError) =>
+        abort(
+          new ToolError(
+            'ABORTED',
+            `The call was aborted because call "${id}" failed and the batch is fail-fast.`,
+            {
+              cause: error,
+            },
+          ),
+        );
+      const run = new BatchRun(planned, calls, options, controller.signal, limit, {
+        onSettled: (result) => {
+          onSettled?.(result);
+          if (!result.ok && options.failFast === true) {
+            failFast(result.id, result.error);
+          }
+        },
+        onFailure: options.failFast === true ? failFast : undefined,
       });
 
       run.start(
@@ -487,10 +494,17 @@ export class ToolCoordinator {
       throw state.signal.reason;
     }
 
-    const run = () => {
+    const run = async () => {
       this.#markStarted(state, tool, queuedAt);
-
-      return this.#runAttempts(state, entry, params, config, retry, timeoutMs);
+      try {
+        return await this.#runAttempts(state, entry, params, config, retry, timeoutMs);
+      } catch (raw) {
+        // Reported here, before p-limit hands the freed slot to a queued
+        // call, so a fail-fast batch aborts before starting another call.
+        const error = this.#toCallError(raw, state);
+        state.onFailure?.(error);
+        throw error;
+      }
     };
     if (!state.limit) {
       return run();
@@ -747,6 +761,13 @@ export class ToolCoordinator {
   }
 }
 
+interface BatchHooks {
+  /** Told about each result as it settles. */
+  readonly onSettled: (result: ToolCallResult) => void;
+  /** Told as soon as a started call fails, before its result settles. */
+  readonly onFailure: ((id: string, error: ToolError) => void) | undefined;
+}
+
 /**
  * Schedules the calls of one batch: roots first, each dependent once its
  * inputs succeeded, and fails dependents of a failed call with `DEPENDENCY_FAILED`.
@@ -758,6 +779,7 @@ class BatchRun {
   readonly #signal: AbortSignal;
   readonly #limit: LimitFunction;
   readonly #onSettled: (result: ToolCallResult) => void;
+  readonly #onFailure: ((id: string, error: ToolError) => void) | undefined;
   readonly #results: ToolCallResult[];
   readonly #waitingFor: number[];
   #pending: number;
@@ -770,14 +792,15 @@ class BatchRun {
     options: ExecuteManyOptions,
     signal: AbortSignal,
     limit: LimitFunction,
-    onSettled: (result: ToolCallResult) => void,
+    hooks: BatchHooks,
   ) {
     this.#planned = planned;
     this.#calls = calls;
     this.#options = options;
     this.#signal = signal;
     this.#limit = limit;
-    this.#onSettled = onSettled;
+    this.#onSettled = hooks.onSettled;
+    this.#onFailure = hooks.onFailure;
     this.#results = new Array(calls.length);
     this.#waitingFor = planned.map((call) => call.dependencies.length);
     this.#pending = calls.length;
@@ -834,6 +857,7 @@ class BatchRun {
       signal: this.#signal,
       limit: this.#limit,
       failure: buildFailure,
+      onFailure: this.#onFailure && ((error: ToolError) => this.#onFailure?.(planned.id, error)),
       entry: undefined,
       started: false,
       attempts: 0,

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { isToolError, ToolError } from '../src/index';
-import { createCoordinator, delay, failOnUnhandledRejections, sampleOf } from './helpers';
+import {
+  createCoordinator,
+  delay,
+  errorOf,
+  failOnUnhandledRejections,
+  sampleOf,
+  valueOf,
+} from './helpers';
 
 const DURATION = 'agentnode_tool_execution_duration_seconds';
 const EXECUTIONS = 'agentnode_tool_executions_total';
@@ -20,7 +27,7 @@ describe('execute', () => {
     const result = await coordinator.execute('local:::demo:::add:::1', { a: 2, b: 3 });
 
     expect(result.ok).toBe(true);
-    expect(result.ok && result.value).toBe(5);
+    expect(valueOf(result)).toBe(5);
     expect(result.attempts).toBe(1);
     expect(result.durationMs).toBeGreaterThanOrEqual(0);
     expect(result.key).toBe('local:::demo:::add:::1');
@@ -36,8 +43,8 @@ describe('execute', () => {
     const latest = await coordinator.execute('Local:::Demo:::V');
     const pinned = await coordinator.execute('local:::demo:::v:::1');
 
-    expect(latest.ok && latest.value).toBe('two');
-    expect(pinned.ok && pinned.value).toBe('one');
+    expect(valueOf(latest)).toBe('two');
+    expect(valueOf(pinned)).toBe('one');
   });
 
   it('reports a throwing tool as a failed result', async () => {
@@ -53,13 +60,12 @@ describe('execute', () => {
 
     const result = await coordinator.execute('local:::demo:::broken');
 
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    expect(result.error.code).toBe('EXECUTION_FAILED');
-    expect(result.error.message).toContain('disk on fire');
-    expect(result.error.key).toBe('local:::demo:::broken');
-    expect(result.error.callId).toBe(result.callId);
-    expect((result.error.cause as Error).message).toBe('disk on fire');
+    const error = errorOf(result);
+    expect(error.code).toBe('EXECUTION_FAILED');
+    expect(error.message).toContain('disk on fire');
+    expect(error.key).toBe('local:::demo:::broken');
+    expect(error.callId).toBe(result.callId);
+    expect((error.cause as Error).message).toBe('disk on fire');
   });
 
   it('reports a synchronous throw as a failed result', async () => {
@@ -75,8 +81,7 @@ describe('execute', () => {
 
     const result = await coordinator.execute('local:::demo:::sync_throw');
 
-    expect(result.ok).toBe(false);
-    expect(!result.ok && result.error.code).toBe('EXECUTION_FAILED');
+    expect(errorOf(result).code).toBe('EXECUTION_FAILED');
   });
 
   it('reports a timed-out tool as a failed result and aborts its signal', async () => {
@@ -96,9 +101,8 @@ describe('execute', () => {
 
     const result = await coordinator.execute('local:::demo:::slow', {}, { timeoutMs: 20 });
 
-    expect(result.ok).toBe(false);
-    expect(!result.ok && result.error.code).toBe('TIMEOUT');
-    expect(!result.ok && result.error.message).toContain('timeoutMs 20');
+    expect(errorOf(result).code).toBe('TIMEOUT');
+    expect(errorOf(result).message).toContain('timeoutMs 20');
     expect(isToolError(aborted, 'TIMEOUT')).toBe(true);
   });
 
@@ -117,7 +121,7 @@ describe('execute', () => {
     const result = await coordinator.execute('local:::demo:::stubborn', {}, { timeoutMs: 10 });
     await delay(150);
 
-    expect(!result.ok && result.error.code).toBe('TIMEOUT');
+    expect(errorOf(result).code).toBe('TIMEOUT');
   });
 
   it('fails an unknown key with TOOL_NOT_FOUND', async () => {
@@ -125,8 +129,8 @@ describe('execute', () => {
 
     const result = await coordinator.execute('local:::demo:::missing');
 
-    expect(!result.ok && result.error.code).toBe('TOOL_NOT_FOUND');
-    expect(!result.ok && result.error.message).toContain('local:::demo:::missing');
+    expect(errorOf(result).code).toBe('TOOL_NOT_FOUND');
+    expect(errorOf(result).message).toContain('local:::demo:::missing');
   });
 
   it('fails an invalid key with INVALID_ROUTER_KEY', async () => {
@@ -134,7 +138,7 @@ describe('execute', () => {
 
     const result = await coordinator.execute('not-a-key');
 
-    expect(!result.ok && result.error.code).toBe('INVALID_ROUTER_KEY');
+    expect(errorOf(result).code).toBe('INVALID_ROUTER_KEY');
   });
 
   it('aborts with the caller signal', async () => {
@@ -152,7 +156,7 @@ describe('execute', () => {
     controller.abort();
     const result = await pending;
 
-    expect(!result.ok && result.error.code).toBe('ABORTED');
+    expect(errorOf(result).code).toBe('ABORTED');
   });
 
   it('fails at once when the signal is already aborted', async () => {
@@ -173,7 +177,7 @@ describe('execute', () => {
       { signal: AbortSignal.abort() },
     );
 
-    expect(!result.ok && result.error.code).toBe('ABORTED');
+    expect(errorOf(result).code).toBe('ABORTED');
     expect(ran).toBe(false);
   });
 
@@ -190,8 +194,8 @@ describe('execute', () => {
 
     const result = await coordinator.execute('local:::demo:::typed', { n: 3 });
 
-    expect(!result.ok && result.error.code).toBe('INVALID_PARAMETERS');
-    expect(!result.ok && result.error.field).toBe('n');
+    expect(errorOf(result).code).toBe('INVALID_PARAMETERS');
+    expect(errorOf(result).field).toBe('n');
   });
 
   it('rejects invalid options as a failed result', async () => {
@@ -201,8 +205,8 @@ describe('execute', () => {
 
     const result = await coordinator.execute('local:::demo:::x', {}, { timeoutMs: -5 });
 
-    expect(!result.ok && result.error.code).toBe('INVALID_OPTIONS');
-    expect(!result.ok && result.error.message).toContain('"timeoutMs"');
+    expect(errorOf(result).code).toBe('INVALID_OPTIONS');
+    expect(errorOf(result).message).toContain('"timeoutMs"');
   });
 });
 

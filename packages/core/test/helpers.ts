@@ -2,9 +2,13 @@ import { createMetricsRegistry, type MetricsRegistry } from '@agentnode/metrics'
 import { afterEach, beforeEach, expect } from 'vitest';
 import {
   silentLogger,
+  type ToolCallFailure,
+  type ToolCallResult,
+  type ToolCallSuccess,
   ToolCoordinator,
   type ToolCoordinatorConfig,
   type ToolDefinition,
+  type ToolError,
   type ToolExecutor,
 } from '../src/index';
 
@@ -99,4 +103,21 @@ export function failOnUnhandledRejections(): unknown[] {
   });
 
   return seen;
+}
+
+/** Asserts that `result` failed and returns its error. */
+export function errorOf(result: ToolCallResult | undefined): ToolError {
+  expect(result?.ok).toBe(false);
+
+  return (result as ToolCallFailure).error;
+}
+
+/** Asserts that `result` succeeded and returns its value. */
+export function valueOf(result: ToolCallResult | undefined): unknown {
+  if (result?.ok === false) {
+    expect.fail(`expected success, got ${result.error.code}: ${result.error.message}`);
+  }
+  expect(result?.ok).toBe(true);
+
+  return (result as ToolCallSuccess).value;
 }

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { type ToolCallRequest, ToolError } from '../src/index';
+import { createCoordinator, delay, errorOf, failOnUnhandledRejections, valueOf } from './helpers';
+
+const SLEEP = 'local:::demo:::sleep';
+const ADD = 'local:::demo:::add';
+const FAIL = 'local:::demo:::fail';
+
+function setup() {
+  const order: string[] = [];
+  const { coordinator } = createCoordinator([
+    {
+      key: SLEEP,
+      kind: 'function',
+      handler: async (params, { signal }) => {
+        order.push(`start ${String(params.name)}`);
+        await delay(params.ms as number, signal);
+        order.push(`end ${String(params.name)}`);
+        return params.value;
+      },
+    },
+    {
+      key: ADD,
+      kind: 'function',
+      parameters: {
+        type: 'object',
+        properties: { a: { type: 'number' }, b: { type: 'number' } },
+        required: ['a', 'b'],
+      },
+      handler: (params) => {
+        order.push('add');
+        return (params.a as number) + (params.b as number);
+      },
+    },
+    {
+      key: FAIL,
+      kind: 'function',
+      handler: () => {
+        throw new Error('input broke');
+      },
+    },
+  ]);
+
+  return { coordinator, order };
+}
+
+async function batchError(run: () => Promise<unknown>): Promise<ToolError> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof ToolError) {
+      return error;
+    }
+    throw error;
+  }
+  throw new Error('expected the batch to be rejected');
+}
+
+describe('dependencies', () => {
+  failOnUnhandledRejections();
+
+  it('feeds outputs into inputs', async () => {
+    const { coordinator } = setup();
+
+    const results = await coordinator.executeMany([
+      { id: 'sum', key: ADD, inputs: { a: 'x', b: 'y' } },
+      { id: 'x', key: SLEEP, params: { name: 'x', ms: 5, value: 2 } },
+      { id: 'y', key: SLEEP, params: { name: 'y', ms: 1, value: 40 } },
+    ]);
+
+    expect(valueOf(results[0])).toBe(42);
+    expect(results.map((result) => result.id)).toEqual(['sum', 'x', 'y']);
+  });
+
+  it('builds parameters with a function of the outputs', async () => {
+    const { coordinator } = setup();
+
+    const results = await coordinator.executeMany([
+      { id: 'x', key: SLEEP, params: { name: 'x', ms: 1, value: 5 } },
+      {
+        id: 'double',
+        key: ADD,
+        dependsOn: ['x'],
+        params: (outputs) => ({ a: outputs.x, b: outputs.x }),
+      },
+    ]);
+
+    expect(valueOf(results[1])).toBe(10);
+  });
+
+  it('runs independent calls in parallel and a dependent after its input', async () => {
+    const { coordinator, order } = setup();
+
+    await coordinator.executeMany([
+      { id: 'a', key: SLEEP, params: { name: 'a', ms: 20, value: 1 } },
+      { id: 'b', key: SLEEP, params: { name: 'b', ms: 5, value: 2 } },
+      { id: 'after-b', key: SLEEP, dependsOn: ['b'], params: { name: 'after-b', ms: 1, value: 3 } },
+    ]);
+
+    expect(order.indexOf('start b')).toBeLessThan(order.indexOf('end a'));
+    expect(order.indexOf('start after-b')).toBeGreaterThan(order.indexOf('end b'));
+    expect(order.indexOf('start after-b')).toBeLessThan(order.indexOf('end a'));
+  });
+
+  it('fails dependents of a failed input with DEPENDENCY_FAILED', async () => {
+    const { coordinator, order } = setup();
+
+    const results = await coordinator.executeMany([
+      { id: 'source', key: FAIL },
+      { id: 'middle', key: ADD, inputs: { a: 'source' }, params: { b: 1 } },
+      { id: 'last', key: ADD, inputs: { a: 'middle' }, params: { b: 1 } },
+      { id: 'free', key: ADD, params: { a: 1, b: 1 } },
+    ]);
+
+    expect(errorOf(results[0]).code).toBe('EXECUTION_FAILED');
+    expect(errorOf(results[1]).code).toBe('DEPENDENCY_FAILED');
+    expect(errorOf(results[1]).message).toContain('input "source"');
+    expect(errorOf(results[2]).code).toBe('DEPENDENCY_FAILED');
+    expect(errorOf(results[2]).message).toContain('input "middle"');
+    expect(errorOf(results[2]).callId).toBe(results[2]?.callId);
+    expect(valueOf(results[3])).toBe(2);
+    expect(order).toEqual(['add']);
+  });
+
+  it('fails a call whose parameter builder throws', async () => {
+    const { coordinator } = setup();
+
+    const results = await coordinator.executeMany([
+      {
+        key: ADD,
+        params: () => {
+          throw new Error('no outputs yet');
+        },
+      },
+    ]);
+
+    expect(errorOf(results[0]).code).toBe('INVALID_PARAMETERS');
+    expect(errorOf(results[0]).message).toContain('no outputs yet');
+  });
+
+  it.each<[string, ToolCallRequest[], string, string]>([
+    [
+      'a cycle',
+      [
+        { id: 'a', key: ADD, dependsOn: ['c'] },
+        { id: 'b', key: ADD, dependsOn: ['a'] },
+        { id: 'c', key: ADD, dependsOn: ['b'] },
+        { id: 'd', key: SLEEP, params: { name: 'd', ms: 1 } },
+      ],
+      'DEPENDENCY_CYCLE',
+      '"a" -> "c" -> "b" -> "a"',
+    ],
+    [
+      'a self-dependency',
+      [{ id: 'a', key: ADD, inputs: { a: 'a' } }],
+      'DEPENDENCY_CYCLE',
+      '"a" -> "a"',
+    ],
+    [
+      'a missing id',
+      [
+        { id: 'a', key: SLEEP, params: { name: 'a', ms: 1 } },
+        { id: 'b', key: ADD, inputs: { a: 'nope' } },
+      ],
+      'DEPENDENCY_NOT_FOUND',
+      '"nope"',
+    ],
+    [
+      'a duplicate id',
+      [
+        { id: 'a', key: SLEEP, params: { name: 'a', ms: 1 } },
+        { id: 'a', key: SLEEP, params: { name: 'a2', ms: 1 } },
+      ],
+      'DUPLICATE_CALL_ID',
+      '"a"',
+    ],
+  ])('rejects %s before anything runs', async (_case, calls, code, message) => {
+    const { coordinator, order } = setup();
+
+    const error = await batchError(() => coordinator.executeMany(calls));
+
+    expect(error.code).toBe(code);
+    expect(error.message).toContain(message);
+    expect(order).toEqual([]);
+  });
+});

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import type { CallFinishedEvent, CallStartedEvent, Logger } from '../src/index';
+import {
+  createCoordinator,
+  errorOf,
+  failOnUnhandledRejections,
+  sampleOf,
+  valueOf,
+} from './helpers';
+
+function recordingLogger(): Logger & { errors: string[] } {
+  const errors: string[] = [];
+  const ignore = () => {};
+
+  return {
+    errors,
+    debug: ignore,
+    info: ignore,
+    warn: ignore,
+    error: (message) => errors.push(message),
+  };
+}
+
+describe('coordinator events', () => {
+  failOnUnhandledRejections();
+
+  it('ties callStarted to callFinished by call id', async () => {
+    const { coordinator } = createCoordinator([
+      { key: 'local:::demo:::one', kind: 'function', handler: () => 1 },
+    ]);
+    const started: CallStartedEvent[] = [];
+    const finished: CallFinishedEvent[] = [];
+    coordinator.on('callStarted', (event) => started.push(event));
+    coordinator.on('callFinished', (event) => finished.push(event));
+
+    const result = await coordinator.execute(
+      'local:::demo:::one',
+      {},
+      { id: 'first', agentId: 'agent-1' },
+    );
+
+    expect(started).toHaveLength(1);
+    expect(started[0]?.callId).toBe(result.callId);
+    expect(started[0]?.id).toBe('first');
+    expect(started[0]?.kind).toBe('function');
+    expect(started[0]?.agentId).toBe('agent-1');
+    expect(finished[0]?.callId).toBe(result.callId);
+    expect(finished[0]?.status).toBe('ok');
+    expect(finished[0]?.attempts).toBe(1);
+  });
+
+  it('sends callFinished for a call that never started', async () => {
+    const { coordinator } = createCoordinator();
+    const started: CallStartedEvent[] = [];
+    const finished: CallFinishedEvent[] = [];
+    coordinator.on('callStarted', (event) => started.push(event));
+    coordinator.on('callFinished', (event) => finished.push(event));
+
+    await coordinator.execute('local:::demo:::absent');
+
+    expect(started).toEqual([]);
+    expect(finished[0]?.status).toBe('error');
+    expect(finished[0]?.kind).toBe('unknown');
+    expect(finished[0]?.error?.code).toBe('TOOL_NOT_FOUND');
+  });
+
+  it('catches, logs and counts a throwing listener', async () => {
+    const logger = recordingLogger();
+    const { coordinator, metrics } = createCoordinator(
+      [{ key: 'local:::demo:::one', kind: 'function', handler: () => 1 }],
+      {
+        logger,
+      },
+    );
+    const after: string[] = [];
+    coordinator.on('callStarted', () => {
+      throw new Error('listener bug');
+    });
+    coordinator.on('callStarted', (event) => after.push(event.callId));
+
+    const result = await coordinator.execute('local:::demo:::one');
+
+    expect(valueOf(result)).toBe(1);
+    expect(after).toEqual([result.callId]);
+    expect(logger.errors).toEqual(['A "callStarted" listener threw; the error was caught.']);
+    expect(
+      await sampleOf(metrics, 'agentnode_tool_event_listener_errors_total', {
+        event: 'callStarted',
+      }),
+    ).toBe(1);
+  });
+
+  it('stops calling a removed listener', async () => {
+    const { coordinator } = createCoordinator([
+      { key: 'local:::demo:::one', kind: 'function', handler: () => 1 },
+    ]);
+    const seen: string[] = [];
+    const remove = coordinator.on('callFinished', (event) => seen.push(event.callId));
+
+    await coordinator.execute('local:::demo:::one');
+    remove();
+    await coordinator.execute('local:::demo:::one');
+
+    expect(seen).toHaveLength(1);
+  });
+
+  it('reports a timeout in callFinished', async () => {
+    const { coordinator } = createCoordinator([
+      { key: 'local:::demo:::hang', kind: 'function', handler: () => new Promise(() => {}) },
+    ]);
+    const finished: CallFinishedEvent[] = [];
+    coordinator.on('callFinished', (event) => finished.push(event));
+
+    const result = await coordinator.execute('local:::demo:::hang', {}, { timeoutMs: 5 });
+
+    expect(errorOf(result).code).toBe('TIMEOUT');
+    expect(finished[0]?.status).toBe('timeout');
+    expect(finished[0]?.error).toBe(errorOf(result));
+  });
+});
