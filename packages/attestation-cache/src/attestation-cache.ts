@@ -566,13 +566,13 @@ export class AttestationCache {
 
   /** Inserts `entry`, replacing the current entry for its key and evicting down to the bound first. */
   #store(entry: CacheEntry): void {
+    const now = this.#clock();
     const current = this.#lru.peek(entry.key);
     if (current !== undefined) {
       entry.inheritReads(current);
       this.#remove(current, 'replaced');
     }
 
-    const now = this.#clock();
     while (this.#lru.size >= this.#lru.maxSize) {
       const oldest = this.#lru.oldest();
       if (oldest === undefined) {
@@ -584,6 +584,11 @@ export class AttestationCache {
 
     this.#lru.insert(entry.key, entry);
     entry.counters.entries += 1;
+
+    // The get that caused the verification is the new entry's first read.
+    if (current === undefined && this.#refresh !== undefined) {
+      this.#noteRead(entry, now, this.#refresh);
+    }
   }
 
   #remove(entry: CacheEntry, cause: RemovalCause): void {
@@ -696,6 +701,11 @@ export class AttestationCache {
       this.#events.emit('refreshFailed', { id, key, tee, error });
     } finally {
       entry.refreshing = false;
+    }
+
+    // After a failure the entry is still cached: try again at retryAt if it stays hot.
+    if (this.#lru.peek(key) === entry && entry.refreshTimer === undefined) {
+      this.#scheduleRefresh(entry, this.#clock());
     }
   }
 
