@@ -6,7 +6,13 @@ import {
   type PrivacyTier,
   requiresAttestation,
 } from '../src/index';
-import { createCoordinator, delay, errorOf, failOnUnhandledRejections, valueOf } from './helpers';
+import {
+  createCoordinator,
+  delay,
+  failOnUnhandledRejections,
+  failureError,
+  successValue,
+} from './helpers';
 
 const KEY = 'local:::demo:::secret';
 
@@ -40,22 +46,28 @@ describe('attestation gate', () => {
   it.each(['open', 'at_rest'] as const)('does not ask for tier %s', async (tier) => {
     const asked: AttestationRequest[] = [];
     const { coordinator } = setup(tier, {
-      check: (request) => (asked.push(request), { allowed: false, reason: 'no' }),
+      check: (request) => {
+        asked.push(request);
+        return { allowed: false, reason: 'no' };
+      },
     });
 
-    expect(valueOf(await coordinator.execute(KEY))).toBe('ran');
+    expect(successValue(await coordinator.execute(KEY))).toBe('ran');
     expect(asked).toEqual([]);
   });
 
   it('runs the tool when the gate allows it', async () => {
     const asked: AttestationRequest[] = [];
     const { coordinator } = setup('gpu_cc', {
-      check: (request) => (asked.push(request), { allowed: true }),
+      check: (request) => {
+        asked.push(request);
+        return { allowed: true };
+      },
     });
 
     const result = await coordinator.execute(KEY, {}, { agentId: 'agent-1' });
 
-    expect(valueOf(result)).toBe('ran');
+    expect(successValue(result)).toBe('ran');
     expect(asked[0]?.tier).toBe('gpu_cc');
     expect(asked[0]?.key).toBe(KEY);
     expect(asked[0]?.callId).toBe(result.callId);
@@ -88,7 +100,7 @@ describe('attestation gate', () => {
   ])('fails closed on %s', async (_case, gate, message) => {
     const { coordinator, runs } = setup('cpu_tee', gate);
 
-    const error = errorOf(await coordinator.execute(KEY, {}, { retry: { maxAttempts: 3 } }));
+    const error = failureError(await coordinator.execute(KEY, {}, { retry: { maxAttempts: 3 } }));
 
     expect(error.code).toBe('ATTESTATION_REQUIRED');
     expect(error.message).toContain(message);
@@ -104,7 +116,9 @@ describe('attestation gate', () => {
       },
     });
 
-    const error = errorOf(await coordinator.execute(KEY, {}, { signal: AbortSignal.timeout(5) }));
+    const error = failureError(
+      await coordinator.execute(KEY, {}, { signal: AbortSignal.timeout(5) }),
+    );
 
     expect(error.code).toBe('ABORTED');
   });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONCURRENCY, ToolError } from '../src/index';
-import { createCoordinator, delay, errorOf, failOnUnhandledRejections, valueOf } from './helpers';
+import {
+  createCoordinator,
+  delay,
+  failOnUnhandledRejections,
+  failureError,
+  successValue,
+} from './helpers';
 
 const SLEEP = 'local:::demo:::sleep';
 const FAIL = 'local:::demo:::fail';
@@ -73,9 +79,9 @@ describe('batch limits', () => {
       { key: SLEEP, params: { ms: 10, value: 'b' } },
     ]);
 
-    expect(errorOf(results[0]).code).toBe('EXECUTION_FAILED');
-    expect(valueOf(results[1])).toBe('a');
-    expect(valueOf(results[2])).toBe('b');
+    expect(failureError(results[0]).code).toBe('EXECUTION_FAILED');
+    expect(successValue(results[1])).toBe('a');
+    expect(successValue(results[2])).toBe('b');
   });
 
   it('aborts running and queued calls on the first failure with failFast', async () => {
@@ -90,10 +96,10 @@ describe('batch limits', () => {
       { failFast: true, concurrency: 2 },
     );
 
-    expect(errorOf(results[0]).code).toBe('ABORTED');
-    expect(errorOf(results[0]).message).toContain('call "1" failed');
-    expect(errorOf(results[1]).code).toBe('EXECUTION_FAILED');
-    expect(errorOf(results[2]).code).toBe('ABORTED');
+    expect(failureError(results[0]).code).toBe('ABORTED');
+    expect(failureError(results[0]).message).toContain('call "1" failed');
+    expect(failureError(results[1]).code).toBe('EXECUTION_FAILED');
+    expect(failureError(results[2]).code).toBe('ABORTED');
     expect(results[2]?.attempts).toBe(0);
     expect(seenSignals).toHaveLength(1);
     expect(seenSignals[0]?.aborted).toBe(true);
@@ -111,10 +117,10 @@ describe('batch limits', () => {
       { totalTimeoutMs: 30, concurrency: 2 },
     );
 
-    expect(valueOf(results[0])).toBe('quick');
-    expect(errorOf(results[1]).code).toBe('TIMEOUT');
-    expect(errorOf(results[1]).message).toContain('totalTimeoutMs 30');
-    expect(errorOf(results[2]).code).toBe('TIMEOUT');
+    expect(successValue(results[0])).toBe('quick');
+    expect(failureError(results[1]).code).toBe('TIMEOUT');
+    expect(failureError(results[1]).message).toContain('totalTimeoutMs 30');
+    expect(failureError(results[2]).code).toBe('TIMEOUT');
     expect(
       (await metrics.collect()).find((family) => family.name === 'agentnode_tool_timeouts_total')
         ?.values[0]?.value,
@@ -133,7 +139,7 @@ describe('batch limits', () => {
       },
     );
 
-    expect(errorOf(result).code).toBe('EXECUTION_FAILED');
+    expect(failureError(result).code).toBe('EXECUTION_FAILED');
   });
 
   it('aborts the batch with its signal', async () => {
@@ -153,9 +159,9 @@ describe('batch limits', () => {
     controller.abort(new Error('user left'));
     const results = await pending;
 
-    expect(errorOf(results[0]).code).toBe('ABORTED');
-    expect(errorOf(results[0]).message).toContain('user left');
-    expect(errorOf(results[1]).code).toBe('ABORTED');
+    expect(failureError(results[0]).code).toBe('ABORTED');
+    expect(failureError(results[0]).message).toContain('user left');
+    expect(failureError(results[1]).code).toBe('ABORTED');
   });
 
   it('aborts the rest when the consumer leaves the stream', async () => {
@@ -165,7 +171,7 @@ describe('batch limits', () => {
       { key: SLEEP, params: { ms: 1, value: 'first' } },
       { key: SLEEP, params: { ms: 1_000 } },
     ])) {
-      expect(valueOf(result)).toBe('first');
+      expect(successValue(result)).toBe('first');
       break;
     }
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { type ToolCallRequest, ToolError } from '../src/index';
-import { createCoordinator, delay, errorOf, failOnUnhandledRejections, valueOf } from './helpers';
+import {
+  createCoordinator,
+  delay,
+  failOnUnhandledRejections,
+  failureError,
+  successValue,
+} from './helpers';
 
 const SLEEP = 'local:::demo:::sleep';
 const ADD = 'local:::demo:::add';
@@ -68,7 +74,7 @@ describe('dependencies', () => {
       { id: 'y', key: SLEEP, params: { name: 'y', ms: 1, value: 40 } },
     ]);
 
-    expect(valueOf(results[0])).toBe(42);
+    expect(successValue(results[0])).toBe(42);
     expect(results.map((result) => result.id)).toEqual(['sum', 'x', 'y']);
   });
 
@@ -85,7 +91,7 @@ describe('dependencies', () => {
       },
     ]);
 
-    expect(valueOf(results[1])).toBe(10);
+    expect(successValue(results[1])).toBe(10);
   });
 
   it('runs independent calls in parallel and a dependent after its input', async () => {
@@ -112,13 +118,13 @@ describe('dependencies', () => {
       { id: 'free', key: ADD, params: { a: 1, b: 1 } },
     ]);
 
-    expect(errorOf(results[0]).code).toBe('EXECUTION_FAILED');
-    expect(errorOf(results[1]).code).toBe('DEPENDENCY_FAILED');
-    expect(errorOf(results[1]).message).toContain('input "source"');
-    expect(errorOf(results[2]).code).toBe('DEPENDENCY_FAILED');
-    expect(errorOf(results[2]).message).toContain('input "middle"');
-    expect(errorOf(results[2]).callId).toBe(results[2]?.callId);
-    expect(valueOf(results[3])).toBe(2);
+    expect(failureError(results[0]).code).toBe('EXECUTION_FAILED');
+    expect(failureError(results[1]).code).toBe('DEPENDENCY_FAILED');
+    expect(failureError(results[1]).message).toContain('input "source"');
+    expect(failureError(results[2]).code).toBe('DEPENDENCY_FAILED');
+    expect(failureError(results[2]).message).toContain('input "middle"');
+    expect(failureError(results[2]).callId).toBe(results[2]?.callId);
+    expect(successValue(results[3])).toBe(2);
     expect(order).toEqual(['add']);
   });
 
@@ -134,8 +140,8 @@ describe('dependencies', () => {
       },
     ]);
 
-    expect(errorOf(results[0]).code).toBe('INVALID_PARAMETERS');
-    expect(errorOf(results[0]).message).toContain('no outputs yet');
+    expect(failureError(results[0]).code).toBe('INVALID_PARAMETERS');
+    expect(failureError(results[0]).message).toContain('no outputs yet');
   });
 
   it.each<[string, ToolCallRequest[], string, string]>([

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { CallFinishedEvent, CallStartedEvent, Logger } from '../src/index';
 import {
   createCoordinator,
-  errorOf,
   failOnUnhandledRejections,
+  failureError,
   sampleOf,
-  valueOf,
+  successValue,
 } from './helpers';
 
 function recordingLogger(): Logger & { errors: string[] } {
@@ -80,7 +80,7 @@ describe('coordinator events', () => {
 
     const result = await coordinator.execute('local:::demo:::one');
 
-    expect(valueOf(result)).toBe(1);
+    expect(successValue(result)).toBe(1);
     expect(after).toEqual([result.callId]);
     expect(logger.errors).toEqual(['A "callStarted" listener threw; the error was caught.']);
     expect(
@@ -113,8 +113,8 @@ describe('coordinator events', () => {
 
     const result = await coordinator.execute('local:::demo:::hang', {}, { timeoutMs: 5 });
 
-    expect(errorOf(result).code).toBe('TIMEOUT');
+    expect(failureError(result).code).toBe('TIMEOUT');
     expect(finished[0]?.status).toBe('timeout');
-    expect(finished[0]?.error).toBe(errorOf(result));
+    expect(finished[0]?.error).toBe(failureError(result));
   });
 });

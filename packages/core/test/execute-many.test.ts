@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ToolCallResult } from '../src/index';
-import { createCoordinator, delay, errorOf, failOnUnhandledRejections, valueOf } from './helpers';
+import {
+  createCoordinator,
+  delay,
+  failOnUnhandledRejections,
+  failureError,
+  successValue,
+} from './helpers';
 
 const SLEEP = 'local:::demo:::sleep';
 const FAIL = 'local:::demo:::fail';
@@ -43,7 +49,7 @@ describe('executeMany', () => {
       { key: SLEEP, params: { ms: 10, value: 'middle' } },
     ]);
 
-    expect(results.map(valueOf)).toEqual(['slow', 'fast', 'middle']);
+    expect(results.map(successValue)).toEqual(['slow', 'fast', 'middle']);
     expect(results.map((result) => result.id)).toEqual(['0', '1', '2']);
   });
 
@@ -57,8 +63,8 @@ describe('executeMany', () => {
     ]);
 
     expect(results[0]?.ok).toBe(true);
-    expect(errorOf(results[1]).code).toBe('EXECUTION_FAILED');
-    expect(errorOf(results[2]).code).toBe('TIMEOUT');
+    expect(failureError(results[1]).code).toBe('EXECUTION_FAILED');
+    expect(failureError(results[2]).code).toBe('TIMEOUT');
   });
 
   it('never runs more calls at once than concurrency', async () => {

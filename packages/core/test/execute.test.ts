@@ -3,10 +3,10 @@ import { isToolError, ToolError } from '../src/index';
 import {
   createCoordinator,
   delay,
-  errorOf,
   failOnUnhandledRejections,
+  failureError,
   sampleOf,
-  valueOf,
+  successValue,
 } from './helpers';
 
 const DURATION = 'agentnode_tool_execution_duration_seconds';
@@ -27,7 +27,7 @@ describe('execute', () => {
     const result = await coordinator.execute('local:::demo:::add:::1', { a: 2, b: 3 });
 
     expect(result.ok).toBe(true);
-    expect(valueOf(result)).toBe(5);
+    expect(successValue(result)).toBe(5);
     expect(result.attempts).toBe(1);
     expect(result.durationMs).toBeGreaterThanOrEqual(0);
     expect(result.key).toBe('local:::demo:::add:::1');
@@ -43,8 +43,8 @@ describe('execute', () => {
     const latest = await coordinator.execute('Local:::Demo:::V');
     const pinned = await coordinator.execute('local:::demo:::v:::1');
 
-    expect(valueOf(latest)).toBe('two');
-    expect(valueOf(pinned)).toBe('one');
+    expect(successValue(latest)).toBe('two');
+    expect(successValue(pinned)).toBe('one');
   });
 
   it('reports a throwing tool as a failed result', async () => {
@@ -60,7 +60,7 @@ describe('execute', () => {
 
     const result = await coordinator.execute('local:::demo:::broken');
 
-    const error = errorOf(result);
+    const error = failureError(result);
     expect(error.code).toBe('EXECUTION_FAILED');
     expect(error.message).toContain('disk on fire');
     expect(error.key).toBe('local:::demo:::broken');
@@ -81,7 +81,7 @@ describe('execute', () => {
 
     const result = await coordinator.execute('local:::demo:::sync_throw');
 
-    expect(errorOf(result).code).toBe('EXECUTION_FAILED');
+    expect(failureError(result).code).toBe('EXECUTION_FAILED');
   });
 
   it('reports a timed-out tool as a failed result and aborts its signal', async () => {
@@ -101,8 +101,8 @@ describe('execute', () => {
 
     const result = await coordinator.execute('local:::demo:::slow', {}, { timeoutMs: 20 });
 
-    expect(errorOf(result).code).toBe('TIMEOUT');
-    expect(errorOf(result).message).toContain('timeoutMs 20');
+    expect(failureError(result).code).toBe('TIMEOUT');
+    expect(failureError(result).message).toContain('timeoutMs 20');
     expect(isToolError(aborted, 'TIMEOUT')).toBe(true);
   });
 
@@ -121,7 +121,7 @@ describe('execute', () => {
     const result = await coordinator.execute('local:::demo:::stubborn', {}, { timeoutMs: 10 });
     await delay(150);
 
-    expect(errorOf(result).code).toBe('TIMEOUT');
+    expect(failureError(result).code).toBe('TIMEOUT');
   });
 
   it('fails an unknown key with TOOL_NOT_FOUND', async () => {
@@ -129,8 +129,8 @@ describe('execute', () => {
 
     const result = await coordinator.execute('local:::demo:::missing');
 
-    expect(errorOf(result).code).toBe('TOOL_NOT_FOUND');
-    expect(errorOf(result).message).toContain('local:::demo:::missing');
+    expect(failureError(result).code).toBe('TOOL_NOT_FOUND');
+    expect(failureError(result).message).toContain('local:::demo:::missing');
   });
 
   it('fails an invalid key with INVALID_ROUTER_KEY', async () => {
@@ -138,7 +138,7 @@ describe('execute', () => {
 
     const result = await coordinator.execute('not-a-key');
 
-    expect(errorOf(result).code).toBe('INVALID_ROUTER_KEY');
+    expect(failureError(result).code).toBe('INVALID_ROUTER_KEY');
   });
 
   it('aborts with the caller signal', async () => {
@@ -156,7 +156,7 @@ describe('execute', () => {
     controller.abort();
     const result = await pending;
 
-    expect(errorOf(result).code).toBe('ABORTED');
+    expect(failureError(result).code).toBe('ABORTED');
   });
 
   it('fails at once when the signal is already aborted', async () => {
@@ -177,7 +177,7 @@ describe('execute', () => {
       { signal: AbortSignal.abort() },
     );
 
-    expect(errorOf(result).code).toBe('ABORTED');
+    expect(failureError(result).code).toBe('ABORTED');
     expect(ran).toBe(false);
   });
 
@@ -194,8 +194,8 @@ describe('execute', () => {
 
     const result = await coordinator.execute('local:::demo:::typed', { n: 3 });
 
-    expect(errorOf(result).code).toBe('INVALID_PARAMETERS');
-    expect(errorOf(result).field).toBe('n');
+    expect(failureError(result).code).toBe('INVALID_PARAMETERS');
+    expect(failureError(result).field).toBe('n');
   });
 
   it('rejects invalid options as a failed result', async () => {
@@ -205,8 +205,8 @@ describe('execute', () => {
 
     const result = await coordinator.execute('local:::demo:::x', {}, { timeoutMs: -5 });
 
-    expect(errorOf(result).code).toBe('INVALID_OPTIONS');
-    expect(errorOf(result).message).toContain('"timeoutMs"');
+    expect(failureError(result).code).toBe('INVALID_OPTIONS');
+    expect(failureError(result).message).toContain('"timeoutMs"');
   });
 });
 

@@ -106,14 +106,14 @@ export function failOnUnhandledRejections(): unknown[] {
 }
 
 /** Asserts that `result` failed and returns its error. */
-export function errorOf(result: ToolCallResult | undefined): ToolError {
+export function failureError(result: ToolCallResult | undefined): ToolError {
   expect(result?.ok).toBe(false);
 
   return (result as ToolCallFailure).error;
 }
 
 /** Asserts that `result` succeeded and returns its value. */
-export function valueOf(result: ToolCallResult | undefined): unknown {
+export function successValue(result: ToolCallResult | undefined): unknown {
   if (result?.ok === false) {
     expect.fail(`expected success, got ${result.error.code}: ${result.error.message}`);
   }

@@ -3,10 +3,10 @@ import type { AttestationGate, ToolCallResult, ToolExecutor } from '../src/index
 import {
   createCoordinator,
   delay,
-  errorOf,
   failOnUnhandledRejections,
+  failureError,
   sampleOf,
-  valueOf,
+  successValue,
 } from './helpers';
 
 describe('abort with one slot and four queued calls', () => {
@@ -41,7 +41,7 @@ describe('abort with one slot and four queued calls', () => {
 
     expect(started).toBe(1);
     expect(runningSignal?.aborted).toBe(true);
-    expect(results.map((result) => errorOf(result).code)).toEqual([
+    expect(results.map((result) => failureError(result).code)).toEqual([
       'ABORTED',
       'ABORTED',
       'ABORTED',
@@ -132,18 +132,18 @@ describe.each(variants)('rejection during $name', (variant) => {
   it('reports the failure beside two results', async () => {
     const results: ToolCallResult[] = await setup().executeMany(calls);
 
-    expect(valueOf(results[0])).toBe('set up');
-    expect(errorOf(results[1]).code).toBe('EXECUTION_FAILED');
-    expect(errorOf(results[1]).message).toContain('rejected after 1 ms');
-    expect(valueOf(results[2])).toBe('steady');
+    expect(successValue(results[0])).toBe('set up');
+    expect(failureError(results[1]).code).toBe('EXECUTION_FAILED');
+    expect(failureError(results[1]).message).toContain('rejected after 1 ms');
+    expect(successValue(results[2])).toBe('steady');
   });
 
   it('aborts the other two with failFast', async () => {
     const results = await setup().executeMany(calls, { failFast: true });
 
-    expect(errorOf(results[0]).code).toBe('ABORTED');
-    expect(errorOf(results[1]).code).toBe('EXECUTION_FAILED');
-    expect(errorOf(results[2]).code).toBe('ABORTED');
-    expect(errorOf(results[2]).cause).toBe(errorOf(results[1]));
+    expect(failureError(results[0]).code).toBe('ABORTED');
+    expect(failureError(results[1]).code).toBe('EXECUTION_FAILED');
+    expect(failureError(results[2]).code).toBe('ABORTED');
+    expect(failureError(results[2]).cause).toBe(failureError(results[1]));
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createCoordinator, errorOf, failOnUnhandledRejections, valueOf } from './helpers';
+import {
+  createCoordinator,
+  failOnUnhandledRejections,
+  failureError,
+  successValue,
+} from './helpers';
 
 const KEY = 'local:::demo:::book';
 
@@ -48,7 +53,7 @@ describe('parameter validation', () => {
       room: { floor: 2 },
     });
 
-    expect(valueOf(result)).toBe('Standup');
+    expect(successValue(result)).toBe('Standup');
   });
 
   it.each([
@@ -72,7 +77,7 @@ describe('parameter validation', () => {
   ])('names the field for %s', async (_case, params, field, rule) => {
     const { coordinator, runs } = coordinatorWithSchema();
 
-    const error = errorOf(await coordinator.execute(KEY, params));
+    const error = failureError(await coordinator.execute(KEY, params));
 
     expect(error.code).toBe('INVALID_PARAMETERS');
     expect(error.field).toBe(field);
@@ -88,7 +93,7 @@ describe('parameter validation', () => {
   ])('rejects %s as parameters', async (_case, params) => {
     const { coordinator } = coordinatorWithSchema();
 
-    const error = errorOf(await coordinator.execute(KEY, params as never));
+    const error = failureError(await coordinator.execute(KEY, params as never));
 
     expect(error.code).toBe('INVALID_PARAMETERS');
     expect(error.message).toContain('expected a JSON object');
@@ -99,9 +104,9 @@ describe('parameter validation', () => {
       { key: 'local:::demo:::free', kind: 'function', handler: (params) => Object.keys(params) },
     ]);
 
-    expect(valueOf(await coordinator.execute('local:::demo:::free', { anything: 1 }))).toEqual([
-      'anything',
-    ]);
+    expect(successValue(await coordinator.execute('local:::demo:::free', { anything: 1 }))).toEqual(
+      ['anything'],
+    );
   });
 
   it('does not retry invalid parameters', async () => {
@@ -113,7 +118,7 @@ describe('parameter validation', () => {
       { retry: { maxAttempts: 3, initialDelayMs: 0 } },
     );
 
-    expect(errorOf(result).code).toBe('INVALID_PARAMETERS');
+    expect(failureError(result).code).toBe('INVALID_PARAMETERS');
     expect(result.attempts).toBe(0);
   });
 });

@@ -3,10 +3,10 @@ import { type CallRetryingEvent, computeRetryDelayMs, NO_RETRY, ToolError } from
 import {
   createCoordinator,
   delay,
-  errorOf,
   failOnUnhandledRejections,
+  failureError,
   sampleOf,
-  valueOf,
+  successValue,
 } from './helpers';
 
 const FAST = { initialDelayMs: 1, maxDelayMs: 2 };
@@ -41,7 +41,7 @@ describe('retries', () => {
 
     const result = await coordinator.execute(tool.key, {}, { retry: { maxAttempts: 3, ...FAST } });
 
-    expect(valueOf(result)).toBe('done');
+    expect(successValue(result)).toBe('done');
     expect(result.attempts).toBe(3);
     expect(calls()).toBe(3);
     expect(await sampleOf(metrics, 'agentnode_tool_retries_total', { tool: tool.key })).toBe(2);
@@ -53,7 +53,7 @@ describe('retries', () => {
 
     const result = await coordinator.execute(tool.key, {}, { retry: { maxAttempts: 2, ...FAST } });
 
-    expect(valueOf(result)).toBe('done');
+    expect(successValue(result)).toBe('done');
   });
 
   it('stops after maxAttempts', async () => {
@@ -64,8 +64,8 @@ describe('retries', () => {
 
     const result = await coordinator.execute(tool.key, {}, { retry: { maxAttempts: 3, ...FAST } });
 
-    expect(errorOf(result).code).toBe('EXECUTION_FAILED');
-    expect(errorOf(result).retryable).toBe(true);
+    expect(failureError(result).code).toBe('EXECUTION_FAILED');
+    expect(failureError(result).retryable).toBe(true);
     expect(result.attempts).toBe(3);
     expect(calls()).toBe(3);
   });
@@ -76,7 +76,7 @@ describe('retries', () => {
 
     const result = await coordinator.execute(tool.key, {}, { retry: { maxAttempts: 5, ...FAST } });
 
-    expect(errorOf(result).code).toBe('EXECUTION_FAILED');
+    expect(failureError(result).code).toBe('EXECUTION_FAILED');
     expect(calls()).toBe(1);
   });
 
@@ -89,7 +89,7 @@ describe('retries', () => {
 
     const result = await coordinator.execute(tool.key, {}, { retry: { maxAttempts: 5, ...FAST } });
 
-    expect(errorOf(result).code).toBe('ABORTED');
+    expect(failureError(result).code).toBe('ABORTED');
     expect(calls()).toBe(1);
   });
 
@@ -121,8 +121,8 @@ describe('retries', () => {
       { timeoutMs: 10, retry: { maxAttempts: 3, retryOnTimeout: true, ...FAST } },
     );
 
-    expect(errorOf(without).code).toBe('TIMEOUT');
-    expect(valueOf(withRetry)).toBe(2);
+    expect(failureError(without).code).toBe('TIMEOUT');
+    expect(successValue(withRetry)).toBe(2);
     expect(
       await sampleOf(metrics, 'agentnode_tool_timeouts_total', {
         tool: 'local:::demo:::hangs_once',
@@ -134,7 +134,7 @@ describe('retries', () => {
     const { tool } = flakyTool(1, () => Object.assign(new Error('503'), { retryable: true }));
     const { coordinator } = createCoordinator([{ ...tool, retry: { maxAttempts: 2, ...FAST } }]);
 
-    expect(valueOf(await coordinator.execute(tool.key))).toBe('done');
+    expect(successValue(await coordinator.execute(tool.key))).toBe('done');
   });
 
   it('emits callRetrying with the delay and error', async () => {
@@ -173,7 +173,7 @@ describe('retries', () => {
       },
     );
 
-    expect(errorOf(result).code).toBe('ABORTED');
+    expect(failureError(result).code).toBe('ABORTED');
     expect(calls()).toBe(1);
   });
 
@@ -187,8 +187,8 @@ describe('retries', () => {
       { retry: { maxAttempts: 2, jitter: 'lots' as never } },
     );
 
-    expect(errorOf(result).code).toBe('INVALID_OPTIONS');
-    expect(errorOf(result).message).toContain('jitter');
+    expect(failureError(result).code).toBe('INVALID_OPTIONS');
+    expect(failureError(result).message).toContain('jitter');
   });
 });
 

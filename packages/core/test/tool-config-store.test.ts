@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { type ConfigField, ToolConfigStore, ToolError, ToolRegistry } from '../src/index';
 import {
   createCoordinator,
-  errorOf,
   failOnUnhandledRejections,
+  failureError,
   functionExecutor,
-  valueOf,
+  successValue,
 } from './helpers';
 
 const KEY = 'local:::acme:::search:::2';
@@ -179,7 +179,7 @@ describe('config in calls', () => {
 
     const result = await coordinator.execute(KEY, {}, { agentId: 'agent-1' });
 
-    expect(valueOf(result)).toEqual({
+    expect(successValue(result)).toEqual({
       endpoint: 'http://127.0.0.1:9',
       maxResults: 10,
       language: 'fr',
@@ -201,8 +201,8 @@ describe('config in calls', () => {
 
     const result = await coordinator.execute(KEY, {}, { retry: { maxAttempts: 3 } });
 
-    expect(errorOf(result).code).toBe('MISSING_CONFIG');
-    expect(errorOf(result).field).toBe('endpoint');
+    expect(failureError(result).code).toBe('MISSING_CONFIG');
+    expect(failureError(result).field).toBe('endpoint');
     expect(ran).toBe(false);
   });
 });

@@ -5,7 +5,7 @@ import {
   delay,
   failOnUnhandledRejections,
   functionExecutor,
-  valueOf,
+  successValue,
 } from './helpers';
 
 function registry(): ToolRegistry {
@@ -179,7 +179,7 @@ describe('registry changes during calls', () => {
     );
     const after = await coordinator.execute('local:::demo:::v');
 
-    expect(valueOf(await running)).toBe('old');
-    expect(valueOf(after)).toBe('new');
+    expect(successValue(await running)).toBe('old');
+    expect(successValue(after)).toBe('new');
   });
 });

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { createCoordinator, delay, failOnUnhandledRejections, failureError } from './helpers';
+
+describe('ToolCoordinator.close', () => {
+  failOnUnhandledRejections();
+
+  it('aborts calls that are running or queued', async () => {
+    const signals: AbortSignal[] = [];
+    const { coordinator } = createCoordinator([
+      {
+        key: 'local:::demo:::wait',
+        kind: 'function',
+        handler: (_params, { signal }) => {
+          signals.push(signal);
+          return delay(5_000, signal);
+        },
+      },
+    ]);
+
+    const single = coordinator.execute('local:::demo:::wait');
+    const batch = coordinator.executeMany(
+      [{ key: 'local:::demo:::wait' }, { key: 'local:::demo:::wait' }],
+      {
+        concurrency: 1,
+      },
+    );
+    await delay(5);
+    await coordinator.close();
+
+    expect(failureError(await single).code).toBe('ABORTED');
+    expect((await batch).map((result) => failureError(result).code)).toEqual([
+      'ABORTED',
+      'ABORTED',
+    ]);
+    expect(signals.every((signal) => signal.aborted)).toBe(true);
+  });
+
+  it('fails later calls with COORDINATOR_CLOSED', async () => {
+    const { coordinator } = createCoordinator([
+      { key: 'local:::demo:::x', kind: 'function', handler: () => 1 },
+    ]);
+
+    await coordinator.close();
+    const result = await coordinator.execute('local:::demo:::x');
+
+    expect(failureError(result).code).toBe('COORDINATOR_CLOSED');
+  });
+
+  it('is idempotent', async () => {
+    const { coordinator } = createCoordinator();
+
+    const first = coordinator.close();
+
+    expect(coordinator.close()).toBe(first);
+    await first;
+  });
+
+  it('rejects unknown config options', () => {
+    expect(() => createCoordinator([], { concurency: 4 } as never)).toThrow(
+      /unknown option "concurency"/,
+    );
+  });
+});
