@@ -1,4 +1,5 @@
 export { FUEL_IMPORT } from './binary/instrument';
+export { buildJsComponent, type JsComponentSource } from './build-js-component';
 export {
   DEFAULTS,
   type ResolvedCallOptions,

@@ -1,0 +1,92 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createWasmRuntime, type WasmModule, type WasmRuntime } from '../src/index';
+import { cacheDirectory, toolkitComponent } from './fixtures';
+import { failure } from './helpers';
+
+interface Counter {
+  increment(): number;
+  value(): number;
+}
+
+describe('JavaScript component (componentize-js)', () => {
+  let runtime: WasmRuntime;
+  let tool: WasmModule;
+  const logged: string[] = [];
+
+  beforeAll(async () => {
+    const bytes = await toolkitComponent();
+    runtime = createWasmRuntime({ cacheDirectory });
+    tool = runtime.load(bytes, {
+      name: 'toolkit',
+      imports: { 'test:toolkit/host': { log: (message: string) => logged.push(message) } },
+    });
+    await tool.ready();
+    return () => runtime.close();
+  }, 120_000);
+
+  it.each(['', 'ASCII', 'héllo', '🦀 emoji 👩‍👩‍👧', 'mixé 🎉 text '.repeat(800)])(
+    'echoes %j',
+    async (text) => {
+      const result = await tool.call('echo', [text]);
+
+      expect(result.value).toBe(text);
+    },
+  );
+
+  it('returns a record with an option', async () => {
+    const some = await tool.call('stats', ['the quick brown fox']);
+    const none = await tool.call('stats', ['']);
+
+    expect(some.value).toEqual({ words: 4, longest: 'quick' });
+    expect(none.value).toEqual({ words: 0, longest: undefined });
+  });
+
+  it('takes a list and returns a u64', async () => {
+    const result = await tool.call('sum', [[1, 2, 4_000_000_000]]);
+
+    expect(result.value).toBe(4_000_000_003n);
+  });
+
+  it('returns ok values and throws err payloads of a result', async () => {
+    const ok = await tool.call('parse-number', ['42']);
+    const err = await tool.call('parseNumber', ['forty-two']).catch((error: unknown) => error);
+
+    expect(ok.value).toBe(42);
+    expect((err as { payload?: unknown }).payload).toBe('not a u32: forty-two');
+    expect((await tool.call('echo', ['still usable'])).value).toBe('still usable');
+  });
+
+  it('calls the host import', async () => {
+    const result = await tool.call('greet', ['Ada']);
+
+    expect(result.value).toBe('Hello, Ada!');
+    expect(logged).toContain('greeting Ada');
+  });
+
+  it('uses a resource within one instance session', async () => {
+    const result = await tool.withInstance((instance) => {
+      const tally = instance.exports.tally as { Counter: new (start: number) => Counter };
+      const counter = new tally.Counter(10);
+      counter.increment();
+      counter.increment();
+      return counter.value();
+    });
+
+    expect(result.value).toBe(12);
+    expect(result.fuelUsed).toBeGreaterThan(0);
+  });
+
+  it('stops a JavaScript infinite loop with OUT_OF_FUEL', async () => {
+    const error = await failure(tool.call('spin', [], { fuelLimit: 50_000_000 }));
+
+    expect(error.code).toBe('OUT_OF_FUEL');
+    expect((await tool.call('echo', ['recovered'])).value).toBe('recovered');
+  });
+
+  it('uses the same fuel for the same input', async () => {
+    const first = await tool.call('stats', ['one two three'], { instance: 'fresh' });
+    const second = await tool.call('stats', ['one two three'], { instance: 'fresh' });
+
+    expect(second.fuelUsed).toBe(first.fuelUsed);
+  });
+});
