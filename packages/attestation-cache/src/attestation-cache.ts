@@ -479,7 +479,9 @@ export class AttestationCache {
     this.#metrics?.observeVerification(tee, 'valid', secondsSince(started));
     if (this.#isCurrent(key, flight)) {
       const entry = this.#storeValid(key, tee, evidence, result, result.expiresAt, counters);
-      void this.#redis?.write(key, result, entry.expiresAt, this.#clock());
+      // Awaited, so that other nodes can read the result once get() resolves. The
+      // write never throws and is skipped during the Redis failure backoff.
+      await this.#redis?.write(key, result, entry.expiresAt, this.#clock());
     }
 
     return result;

@@ -183,7 +183,11 @@ export class RedisTier {
     now: number,
   ): Promise<void> {
     const ttlMs = expiresAt - now;
-    if (ttlMs <= 0 || now < this.#skipUntil) {
+    if (ttlMs <= 0) {
+      return;
+    }
+    if (now < this.#skipUntil) {
+      this.counters.skipped += 1;
       return;
     }
 
