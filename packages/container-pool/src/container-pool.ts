@@ -1,0 +1,564 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { callWithDeadline, type PreparedCall } from './call';
+import { type ContainerPoolConfig, type ResolvedPoolConfig, resolvePoolConfig } from './config';
+import { removeContainer } from './container-launcher';
+import { Engine, isEngineFailure, withEngineTimeout } from './engine';
+import { ContainerPoolError, invalidConfig, isContainerPoolError } from './errors';
+import { type Logger, SILENT_LOGGER } from './logger';
+import { runOneShot } from './one-shot';
+import { PoolMetrics } from './pool-metrics';
+import type { PoolRuntime, RuntimeSettings } from './pool-runtime';
+import { RunnerGone, type RunnerResult } from './runner-connection';
+import { type ContainerSpec, LABELS, type ResolvedSpec, resolveSpec } from './spec';
+import { closedError, SpecPool, type SpecPoolStats, short } from './spec-pool';
+
+/** Per-call options of {@link ContainerPool.run}. */
+export interface RunOptions {
+  /** What the runner executes: a shell script for `sh`, a function body for `node`. */
+  readonly code: string | Uint8Array;
+  /** Bytes on the code's stdin (`sh`) or in `input` (`node`). @default '' */
+  readonly input?: string | Uint8Array;
+  /** Deadline for the whole call, waiting for a container included. @default the pool's `timeoutMs` */
+  readonly timeoutMs?: number;
+  /** Aborts the call; its container is killed and replaced. */
+  readonly signal?: AbortSignal;
+  /** Stdout bytes allowed before the call fails with `OUTPUT_LIMIT`. @default the pool's `maxOutputBytes` */
+  readonly maxOutputBytes?: number;
+  /** `warm` reuses pool containers; `one-shot` runs in a fresh container removed afterwards. @default 'warm' */
+  readonly mode?: 'warm' | 'one-shot';
+}
+
+/** What a call returns; a non-zero exit code is a result, not an error. */
+export interface RunResult {
+  /** Stdout, decoded as UTF-8. */
+  readonly output: string;
+  /** Stderr, decoded as UTF-8, cut at `maxOutputBytes`. */
+  readonly stderr: string;
+  readonly exitCode: number;
+  /** Wall time of the call, waiting for a container included. */
+  readonly durationMs: number;
+  /** True when stderr was longer than `maxOutputBytes` and was cut. */
+  readonly stderrTruncated: boolean;
+  /** Container the call ran in. */
+  readonly containerId: string;
+  /** Engine the container ran on. */
+  readonly engine: string;
+}
+
+/** Sizes of the pool: per spec and per engine. */
+export interface ContainerPoolStats {
+  readonly specs: readonly SpecPoolStats[];
+  readonly engines: readonly {
+    readonly name: string;
+    readonly up: boolean;
+    readonly containers: number;
+  }[];
+}
+
+/**
+ * Warm Docker containers, each running a runner that executes calls sent over its attached
+ * stdio. One pool serves many specs; each spec gets its own set of containers.
+ *
+ * @example
+ * import { createContainerPool } from '@agentnode/container-pool';
+ *
+ * const pool = createContainerPool({ handleSignals: true });
+ * const spec = { image: 'busybox:1.36', runner: 'sh', min: 1 } as const;
+ * const result = await pool.run(spec, { code: 'sha256sum', input: 'hello', timeoutMs: 5_000 });
+ * console.log(result.output); // "2cf24dba5fb0a30e...  -"
+ * await pool.close();
+ */
+export class ContainerPool {
+  readonly #config: Readonly<ResolvedPoolConfig>;
+  readonly #engines: readonly Engine[];
+  readonly #logger: Logger;
+  readonly #metrics: PoolMetrics;
+  readonly #runtime: PoolRuntime;
+  readonly #instance = randomUUID();
+  readonly #pools = new Map<string, SpecPool>();
+  /** Every container this pool created and has not yet seen removed. */
+  readonly #live = new Map<string, Engine>();
+  readonly #removals = new Set<Promise<void>>();
+  #started: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #maintaining = false;
+  #signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
+
+  constructor(config: ContainerPoolConfig = {}) {
+    this.#config = resolvePoolConfig(config);
+    this.#engines = this.#config.engines.map((engine, index) => new Engine(engine, index));
+    this.#logger = this.#config.logger ?? SILENT_LOGGER;
+    this.#metrics = new PoolMetrics(this.#config.metrics, {
+      sizes: () => this.#sizes(),
+      engines: () =>
+        this.#engines.map((engine) => ({
+          engine: engine.name,
+          up: engine.up,
+          containers: engine.load,
+        })),
+    });
+    this.#runtime = this.#createRuntime();
+    for (const spec of this.#config.specs) this.#poolFor(spec);
+    if (this.#config.handleSignals) this.#installSignalHandlers();
+  }
+
+  /** Pool name, as written to the `agentnode.pool` label. */
+  get name(): string {
+    return this.#config.name;
+  }
+
+  /** Node id, as written to the `agentnode.node` label. */
+  get nodeId(): string {
+    return this.#config.nodeId;
+  }
+
+  /**
+   * Removes containers an earlier run of this pool (same name and node) left behind, then
+   * warms the configured specs. Runs once; `run` and `warm` call it on first use.
+   */
+  start(): Promise<void> {
+    if (this.#closing) return Promise.reject(this.#closedError());
+
+    this.#started ??= this.#startOnce();
+    return this.#started;
+  }
+
+  /** Starts `min` containers of `spec` and resolves when they answer their readiness ping. */
+  async warm(spec: ContainerSpec): Promise<void> {
+    await this.start();
+    await this.#poolFor(spec).warm();
+  }
+
+  /**
+   * Runs `options.code` in a container of `spec` and returns its output and exit code.
+   *
+   * Errors (all {@link ContainerPoolError}): `INVALID_CONFIG` for a bad spec or option,
+   * `TIMEOUT` and `ABORTED` (the container is killed and replaced), `OUTPUT_LIMIT`,
+   * `CONTAINER_UNHEALTHY` when the runner dies mid-call, `CONTAINER_START_FAILED`,
+   * `ENGINE_UNAVAILABLE`, `POOL_CLOSED`.
+   */
+  async run(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
+    const started = performance.now();
+    const pool = this.#poolFor(spec);
+    const call = this.#prepare(options, started);
+    const mode = options.mode ?? 'warm';
+    try {
+      await this.start();
+      const { result, containerId, engine, release } =
+        mode === 'one-shot'
+          ? await this.#runOneShot(pool.spec, call)
+          : await this.#runWarm(pool, call);
+      let output: RunResult;
+      try {
+        output = this.#finish(pool.spec, result, call, containerId, engine);
+      } finally {
+        release();
+      }
+      this.#metrics.callFinished(pool.spec.name, mode, 'ok', (performance.now() - started) / 1000);
+      return output;
+    } catch (error) {
+      const outcome = isContainerPoolError(error) ? error.code.toLowerCase() : 'error';
+      this.#metrics.callFinished(
+        pool.spec.name,
+        mode,
+        outcome,
+        (performance.now() - started) / 1000,
+      );
+      throw error;
+    }
+  }
+
+  /** Current sizes, for dashboards and tests. */
+  stats(): ContainerPoolStats {
+    return {
+      specs: [...this.#pools.values()].map((pool) => pool.stats()),
+      engines: this.#engines.map((engine) => ({
+        name: engine.name,
+        up: engine.up,
+        containers: engine.load,
+      })),
+    };
+  }
+
+  /**
+   * Rejects waiting calls, removes every container the pool created and stops its timers.
+   * Idempotent; later calls fail with `POOL_CLOSED`.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#closeOnce();
+    return this.#closing;
+  }
+
+  async #startOnce(): Promise<void> {
+    await Promise.all(this.#engines.map((engine) => this.#removeOrphans(engine)));
+    this.#timer = setInterval(
+      () => void this.#maintain(),
+      Math.min(1_000, this.#config.livenessIntervalMs),
+    );
+    this.#timer.unref();
+    await Promise.all(this.#config.specs.map((spec) => this.#poolFor(spec).warm()));
+  }
+
+  async #closeOnce(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#removeSignalHandlers();
+    await this.#started?.catch(() => {});
+    for (const pool of this.#pools.values()) pool.close();
+
+    // Containers still starting were tracked at creation, so they are removed here too.
+    for (const [id, engine] of this.#live) void this.#remove(id, engine);
+    while (this.#removals.size > 0) await Promise.allSettled([...this.#removals]);
+    this.#logger.info(`container-pool: pool "${this.name}" closed`);
+  }
+
+  async #runWarm(pool: SpecPool, call: PreparedCall) {
+    for (;;) {
+      const container = await pool.acquire(call.deadline, call.signal);
+      try {
+        const result = await callWithDeadline(
+          container.connection,
+          pool.spec,
+          call,
+          container.id,
+          (reason) => pool.discard(container, reason),
+        );
+        return {
+          result,
+          containerId: container.id,
+          engine: container.engine.name,
+          release: () => pool.release(container),
+        };
+      } catch (error) {
+        if (!(error instanceof RunnerGone)) throw error;
+
+        // The runner died mid-call. If its engine stopped answering, the call moves to
+        // another engine; sandboxed code has no network, so running it again is safe.
+        const engineDown = await this.#engineIsDown(container.engine);
+        pool.discard(container, engineDown ? 'engine' : 'exited');
+        if (this.#closing) throw closedError(pool.spec);
+        if (engineDown && Date.now() < call.deadline) continue;
+
+        this.#metrics.healthFailed(pool.spec.name, 'exited');
+        throw new ContainerPoolError(
+          'CONTAINER_UNHEALTHY',
+          `Runner in container ${short(container.id)} of spec "${pool.spec.name}" failed during a call: ${error.message}`,
+          {
+            cause: error,
+            details: {
+              spec: pool.spec.name,
+              engine: container.engine.name,
+              containerId: container.id,
+            },
+          },
+        );
+      }
+    }
+  }
+
+  async #runOneShot(spec: ResolvedSpec, call: PreparedCall) {
+    try {
+      const result = await runOneShot(this.#runtime, spec, call, this.#config.oneShotAutoRemove);
+      return { result, containerId: result.containerId, engine: result.engine, release: () => {} };
+    } catch (error) {
+      if (!(error instanceof RunnerGone)) throw error;
+      if (this.#closing) throw closedError(spec);
+      throw new ContainerPoolError(
+        'CONTAINER_UNHEALTHY',
+        `Runner of a one-shot container of spec "${spec.name}" failed: ${error.message}`,
+        {
+          cause: error,
+          details: { spec: spec.name },
+        },
+      );
+    }
+  }
+
+  /** Turns a runner result into a {@link RunResult}; an over-long stdout becomes `OUTPUT_LIMIT`. */
+  #finish(
+    spec: ResolvedSpec,
+    raw: RunnerResult,
+    call: PreparedCall,
+    containerId: string,
+    engine: string,
+  ): RunResult {
+    if (raw.stdoutTruncated) {
+      throw new ContainerPoolError(
+        'OUTPUT_LIMIT',
+        `Call on spec "${spec.name}" wrote more than ${call.maxOutputBytes} bytes to stdout.`,
+        {
+          details: {
+            spec: spec.name,
+            engine,
+            containerId,
+            partialOutput: raw.stdout.toString('utf8'),
+          },
+        },
+      );
+    }
+    return {
+      output: raw.stdout.toString('utf8'),
+      stderr: raw.stderr.toString('utf8'),
+      exitCode: raw.exitCode,
+      durationMs: performance.now() - call.started,
+      stderrTruncated: raw.stderrTruncated,
+      containerId,
+      engine,
+    };
+  }
+
+  #prepare(options: RunOptions, started: number): PreparedCall {
+    if (typeof options !== 'object' || options === null)
+      throw invalidConfig('options', options, 'pass { code, input?, timeoutMs?, signal? }');
+    if (this.#closing) throw this.#closedError();
+
+    const code = toBuffer('options.code', options.code);
+    const input = toBuffer('options.input', options.input ?? '');
+    const timeoutMs = options.timeoutMs ?? this.#config.timeoutMs;
+    const maxOutputBytes = options.maxOutputBytes ?? this.#config.maxOutputBytes;
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1)
+      throw invalidConfig('options.timeoutMs', timeoutMs, 'use a whole number of at least 1');
+    if (!Number.isSafeInteger(maxOutputBytes) || maxOutputBytes < 1) {
+      throw invalidConfig(
+        'options.maxOutputBytes',
+        maxOutputBytes,
+        'use a whole number of at least 1',
+      );
+    }
+    if (code.length + input.length > this.#config.maxInputBytes) {
+      throw invalidConfig(
+        'options.input',
+        `${code.length + input.length} bytes of code and input`,
+        `the pool allows ${this.#config.maxInputBytes} bytes (maxInputBytes)`,
+      );
+    }
+    if (options.mode !== undefined && options.mode !== 'warm' && options.mode !== 'one-shot') {
+      throw invalidConfig('options.mode', options.mode, 'use "warm" or "one-shot"');
+    }
+    return {
+      code,
+      input,
+      maxOutputBytes,
+      deadline: Date.now() + timeoutMs,
+      signal: options.signal,
+      started,
+    };
+  }
+
+  #poolFor(spec: ContainerSpec): SpecPool {
+    const resolved = resolveSpec(spec, this.#config);
+    let pool = this.#pools.get(resolved.key);
+    if (pool === undefined) {
+      pool = new SpecPool(resolved, this.#runtime);
+      this.#pools.set(resolved.key, pool);
+    }
+    return pool;
+  }
+
+  async #maintain(): Promise<void> {
+    if (this.#maintaining || this.#closing) return;
+
+    this.#maintaining = true;
+    try {
+      await Promise.all([...this.#pools.values()].map((pool) => pool.maintain(Date.now())));
+    } catch (error) {
+      this.#logger.error(`container-pool: maintenance pass failed: ${(error as Error).message}`);
+    } finally {
+      this.#maintaining = false;
+    }
+  }
+
+  async #removeOrphans(engine: Engine): Promise<void> {
+    let containers: { Id: string; Labels: Record<string, string>; State: string }[];
+    try {
+      containers = await withEngineTimeout(this.#config.engineTimeoutMs, (abortSignal) =>
+        engine.docker.listContainers({
+          all: true,
+          filters: { label: [`${LABELS.pool}=${this.name}`, `${LABELS.node}=${this.nodeId}`] },
+          abortSignal,
+        } as Parameters<typeof engine.docker.listContainers>[0]),
+      );
+    } catch (error) {
+      this.#logger.warn(
+        `container-pool: could not list containers on engine "${engine.name}" to remove orphans: ${(error as Error).message}`,
+      );
+      if (isEngineFailure(error)) this.#engineFailed(engine, error);
+      return;
+    }
+
+    const orphans = containers.filter((container) => this.#isOrphan(container.Labels));
+    if (orphans.length === 0) return;
+
+    this.#logger.info(
+      `container-pool: removing ${orphans.length} container(s) of pool "${this.name}" left behind on engine "${engine.name}" by an earlier run`,
+    );
+    await Promise.all(
+      orphans.map((container) =>
+        removeContainer(engine, container.Id, this.#config.engineTimeoutMs).catch(
+          (error: Error) => {
+            this.#logger.warn(
+              `container-pool: could not remove orphan ${short(container.Id)}: ${error.message}`,
+            );
+          },
+        ),
+      ),
+    );
+  }
+
+  /** An orphan carries this pool's labels but belongs to no live pool on this host. */
+  #isOrphan(labels: Record<string, string>): boolean {
+    if (labels[LABELS.instance] === this.#instance) return false;
+    if (labels[LABELS.ownerHost] !== hostname()) return true;
+
+    const pid = Number(labels[LABELS.ownerPid]);
+    return !(Number.isSafeInteger(pid) && pid > 0 && processIsAlive(pid));
+  }
+
+  #remove(id: string, engine: Engine): Promise<void> {
+    const removal = removeContainer(engine, id, this.#config.engineTimeoutMs)
+      .then(() => {
+        this.#live.delete(id);
+      })
+      .catch((error: Error) => {
+        this.#logger.warn(
+          `container-pool: could not remove container ${short(id)} on engine "${engine.name}": ${error.message}`,
+        );
+        if (isEngineFailure(error)) this.#engineFailed(engine, error);
+      })
+      .finally(() => {
+        this.#removals.delete(removal);
+      });
+    this.#removals.add(removal);
+    return removal;
+  }
+
+  #engineFailed(engine: Engine, error: unknown): void {
+    const wasUp = engine.markDown(error as Error, Date.now());
+    if (!wasUp) return;
+
+    this.#logger.warn(
+      `container-pool: engine "${engine.name}" stopped answering and is out of rotation: ${(error as Error).message}`,
+    );
+    for (const pool of this.#pools.values()) pool.dropEngine(engine);
+  }
+
+  async #engineIsDown(engine: Engine): Promise<boolean> {
+    try {
+      await withEngineTimeout(Math.min(this.#config.engineTimeoutMs, 5_000), (abortSignal) =>
+        (engine.docker as unknown as PingableDocker).ping({ abortSignal }),
+      );
+      return false;
+    } catch (error) {
+      this.#engineFailed(engine, error);
+      return true;
+    }
+  }
+
+  #createRuntime(): PoolRuntime {
+    const config = this.#config;
+    const settings: RuntimeSettings = {
+      engineTimeoutMs: config.engineTimeoutMs,
+      readyTimeoutMs: config.readyTimeoutMs,
+      maxSectionBytes: Math.max(config.maxOutputBytes, 1),
+      livenessIntervalMs: config.livenessIntervalMs,
+      livenessTimeoutMs: config.livenessTimeoutMs,
+      scaleWindowMs: config.scaleWindowMs,
+      scaleThreshold: config.scaleThreshold,
+      scaleIncrement: config.scaleIncrement,
+    };
+    const pool = this;
+    return {
+      engines: this.#engines,
+      settings,
+      metrics: this.#metrics,
+      logger: this.#logger,
+      get closed() {
+        return pool.#closing !== undefined;
+      },
+      labelsFor: (spec, mode) => ({
+        ...config.labels,
+        [LABELS.pool]: this.name,
+        [LABELS.node]: this.nodeId,
+        [LABELS.spec]: spec.key,
+        [LABELS.instance]: this.#instance,
+        [LABELS.ownerHost]: hostname(),
+        [LABELS.ownerPid]: String(process.pid),
+        [LABELS.mode]: mode,
+      }),
+      track: (id, engine) => {
+        this.#live.set(id, engine);
+      },
+      forget: (id) => {
+        this.#live.delete(id);
+      },
+      remove: (id, engine) => this.#remove(id, engine),
+      engineFailed: (engine, error) => this.#engineFailed(engine, error),
+    };
+  }
+
+  *#sizes() {
+    for (const pool of this.#pools.values()) {
+      const waiting = pool.stats().waiting;
+      for (const size of pool.sizes()) yield { spec: pool.spec.name, ...size, waiting };
+    }
+  }
+
+  #installSignalHandlers(): void {
+    const handler = (signal: NodeJS.Signals) => {
+      this.#logger.info(`container-pool: ${signal} received; closing pool "${this.name}"`);
+      void this.close().finally(() => {
+        // Re-raise so the process ends as it would have without this handler, unless the
+        // application listens for the signal itself and decides when to exit.
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      });
+    };
+    this.#signalHandler = handler;
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
+  }
+
+  #removeSignalHandlers(): void {
+    if (this.#signalHandler === undefined) return;
+    process.removeListener('SIGINT', this.#signalHandler);
+    process.removeListener('SIGTERM', this.#signalHandler);
+  }
+
+  #closedError(): ContainerPoolError {
+    return new ContainerPoolError('POOL_CLOSED', `Container pool "${this.name}" is closed.`);
+  }
+}
+
+/**
+ * Creates a {@link ContainerPool}. Nothing touches Docker until `start`, `warm` or `run`.
+ *
+ * @example
+ * import { createContainerPool } from '@agentnode/container-pool';
+ *
+ * const pool = createContainerPool({ name: 'tools', max: 8 });
+ */
+export function createContainerPool(config?: ContainerPoolConfig): ContainerPool {
+  return new ContainerPool(config);
+}
+
+function toBuffer(option: string, value: unknown): Buffer {
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  if (value instanceof Uint8Array)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  throw invalidConfig(option, value, 'use a string or a Uint8Array');
+}
+
+/** dockerode's `ping` takes an abort signal, though its type declarations omit the options. */
+interface PingableDocker {
+  ping(options: { abortSignal: AbortSignal }): Promise<unknown>;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,146 @@
+import Docker from 'dockerode';
+import { invalidConfig } from './errors';
+
+/** One Docker engine a pool may place containers on. */
+export interface DockerEngineConfig {
+  /** Name in logs and metric labels. @default 'local' for the first engine, else `engine-<n>` */
+  readonly name?: string;
+  /**
+   * dockerode connection options: `socketPath` for a local socket, or `host`, `port`,
+   * `protocol: 'https'` with `ca`, `cert` and `key` for a remote engine over TLS.
+   * @default the local engine (`DOCKER_HOST`, else `/var/run/docker.sock`)
+   */
+  readonly connection?: Docker.DockerOptions;
+  /** Containers this pool may run on the engine at once. @default Infinity */
+  readonly maxContainers?: number;
+}
+
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
+/**
+ * A Docker engine in the pool's rotation: its client, how many pool containers it holds, and
+ * whether it is answering. An engine that fails a request is taken out of rotation and retried
+ * after a back-off that doubles from 1 s up to 30 s.
+ */
+export class Engine {
+  readonly name: string;
+  readonly docker: Docker;
+  readonly maxContainers: number;
+  /** Containers placed here (starting, warm or busy). */
+  load = 0;
+  #retryAt = 0;
+  #failures = 0;
+  #lastError: Error | undefined;
+
+  constructor(config: DockerEngineConfig, index: number) {
+    this.name = config.name ?? (index === 0 ? 'local' : `engine-${index}`);
+    this.docker = new Docker(config.connection);
+    this.maxContainers = config.maxContainers ?? Number.POSITIVE_INFINITY;
+    if (!(this.maxContainers >= 1)) {
+      throw invalidConfig(
+        `engines[${index}].maxContainers`,
+        config.maxContainers,
+        'use at least 1',
+      );
+    }
+  }
+
+  /** True while the engine is in rotation. */
+  get up(): boolean {
+    return this.#failures === 0;
+  }
+
+  /** True when the engine may take a container now: in rotation or due for a retry. */
+  available(now: number): boolean {
+    return (this.#failures === 0 || now >= this.#retryAt) && this.load < this.maxContainers;
+  }
+
+  /** The error that took the engine out of rotation, if it is out. */
+  get lastError(): Error | undefined {
+    return this.#lastError;
+  }
+
+  /** Takes the engine out of rotation; returns true when it was in rotation until now. */
+  markDown(error: Error, now: number): boolean {
+    const wasUp = this.#failures === 0;
+    this.#failures += 1;
+    this.#lastError = error;
+    this.#retryAt = now + Math.min(RETRY_MIN_MS * 2 ** (this.#failures - 1), RETRY_MAX_MS);
+    return wasUp;
+  }
+
+  /** Puts the engine back in rotation; returns true when it was out until now. */
+  markUp(): boolean {
+    const wasDown = this.#failures > 0;
+    this.#failures = 0;
+    this.#lastError = undefined;
+    return wasDown;
+  }
+}
+
+/** Picks the available engine with the lowest load, earlier engines first on ties. */
+export function leastLoaded(engines: readonly Engine[], now: number, exclude: ReadonlySet<Engine>) {
+  let best: Engine | undefined;
+  for (const engine of engines) {
+    if (exclude.has(engine) || !engine.available(now)) continue;
+    if (best === undefined || engine.load / engine.maxContainers < best.load / best.maxContainers) {
+      best = engine;
+    }
+  }
+  return best;
+}
+
+/**
+ * Tells whether `error` means the engine itself is not answering (no connection, reset,
+ * timeout) rather than an answer from it, such as 404 for a missing image.
+ */
+export function isEngineFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if ('statusCode' in error && typeof error.statusCode === 'number') return error.statusCode >= 502;
+
+  const code = 'code' in error ? error.code : undefined;
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'ENOENT' ||
+    code === 'EPIPE' ||
+    code === 'ETIMEDOUT' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ENETUNREACH' ||
+    code === 'EAI_AGAIN' ||
+    code === 'ENGINE_TIMEOUT' ||
+    code === 'ABORT_ERR'
+  );
+}
+
+/**
+ * Runs one engine request with a deadline: `request` gets an `AbortSignal` that fires at
+ * `timeoutMs`, and the promise rejects with an `ENGINE_TIMEOUT` error then.
+ */
+export async function withEngineTimeout<T>(
+  timeoutMs: number,
+  request: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = Object.assign(
+        new Error(`Docker engine did not answer within ${timeoutMs} ms.`),
+        {
+          code: 'ENGINE_TIMEOUT',
+        },
+      );
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+    timer.unref();
+  });
+
+  try {
+    return await Promise.race([request(controller.signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

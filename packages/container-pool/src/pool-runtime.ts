@@ -1,0 +1,33 @@
+import type { LaunchSettings } from './container-launcher';
+import type { Engine } from './engine';
+import type { Logger } from './logger';
+import type { PoolMetrics } from './pool-metrics';
+import type { ResolvedSpec } from './spec';
+
+/** Settings shared by every spec pool of one container pool. */
+export interface RuntimeSettings extends LaunchSettings {
+  readonly livenessIntervalMs: number;
+  readonly livenessTimeoutMs: number;
+  readonly scaleWindowMs: number;
+  readonly scaleThreshold: number;
+  readonly scaleIncrement: number;
+}
+
+/** What a spec pool and a one-shot call need from the container pool that owns them. */
+export interface PoolRuntime {
+  readonly engines: readonly Engine[];
+  readonly settings: RuntimeSettings;
+  readonly metrics: PoolMetrics;
+  readonly logger: Logger;
+  readonly closed: boolean;
+  /** Labels for a new container: pool, node, spec, owner. */
+  labelsFor(spec: ResolvedSpec, mode: 'warm' | 'one-shot'): Record<string, string>;
+  /** Records a container the engine created, so `close()` can remove it. */
+  track(id: string, engine: Engine): void;
+  /** Forgets a container that removed itself (auto-remove). */
+  forget(id: string): void;
+  /** Removes a container and forgets it; failures are logged, never thrown. */
+  remove(id: string, engine: Engine): Promise<void>;
+  /** Takes an engine out of rotation after `error`; its warm containers are dropped. */
+  engineFailed(engine: Engine, error: unknown): void;
+}

@@ -1,0 +1,147 @@
+/**
+ * The runner for images with Node.js (18 or later). It runs each call's `code` as the body of
+ * an async function in the runner's own process, so a warm call starts no process:
+ *
+ * - `input` (string, UTF-8) and `inputBytes` (Buffer) hold the call's input;
+ * - `console.log` and `process.stdout.write` go to the call's stdout, `console.error` and
+ *   `process.stderr.write` to its stderr;
+ * - a returned string or Buffer is appended to stdout, any other value except `undefined`
+ *   as JSON;
+ * - `exit(code)` ends the call with that exit code; a thrown error ends it with exit code 1
+ *   and its stack on stderr;
+ * - `require` loads Node.js built-ins and modules present in the image.
+ *
+ * Calls share the process, so globals and module state persist between calls in the same
+ * container; use one-shot mode where a call needs a pristine process.
+ *
+ * The source is plain JavaScript in a string, not a function serialized with `toString()`,
+ * because build tools rewrite functions (esbuild's `keepNames` adds `__name` calls) into code
+ * that no longer runs on its own.
+ */
+export const NODE_RUNNER_SOURCE = String.raw`'use strict';
+const writeProtocol = process.stdout.write.bind(process.stdout);
+const writeDiagnostic = process.stderr.write.bind(process.stderr);
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
+const compiled = new Map();
+let capture;
+
+class Exit {
+  constructor(exitCode) {
+    this.exitCode = exitCode;
+  }
+}
+
+function append(stream, chunk, encoding) {
+  const bytes = Buffer.isBuffer(chunk)
+    ? chunk
+    : chunk instanceof Uint8Array
+      ? Buffer.from(chunk)
+      : Buffer.from(String(chunk), typeof encoding === 'string' ? encoding : 'utf8');
+  if (capture === undefined) {
+    // Output after a call settled (from a late timer, say) has no call to go to.
+    writeDiagnostic(bytes);
+    return;
+  }
+  const room = capture.maxBytes - capture[stream + 'Bytes'];
+  const kept = bytes.length > room ? bytes.subarray(0, Math.max(room, 0)) : bytes;
+  capture[stream].push(kept);
+  capture[stream + 'Bytes'] += kept.length;
+  if (kept.length < bytes.length) capture[stream + 'Truncated'] = true;
+}
+
+function patchedWrite(stream) {
+  return (chunk, encoding, callback) => {
+    append(stream, chunk, encoding);
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (typeof done === 'function') process.nextTick(done);
+    return true;
+  };
+}
+process.stdout.write = patchedWrite('stdout');
+process.stderr.write = patchedWrite('stderr');
+
+function compile(code) {
+  let fn = compiled.get(code);
+  if (fn === undefined) {
+    fn = new AsyncFunction('input', 'inputBytes', 'require', 'exit', code);
+    if (compiled.size >= 100) compiled.delete(compiled.keys().next().value);
+    compiled.set(code, fn);
+  }
+  return fn;
+}
+
+function exit(status = 0) {
+  throw new Exit(status);
+}
+
+async function call(id, code, input, maxBytes) {
+  capture = {
+    maxBytes,
+    stdout: [], stdoutBytes: 0, stdoutTruncated: false,
+    stderr: [], stderrBytes: 0, stderrTruncated: false,
+  };
+  let exitCode = 0;
+  try {
+    const value = await compile(code.toString('utf8'))(input.toString('utf8'), input, require, exit);
+    if (typeof value === 'string' || value instanceof Uint8Array) append('stdout', value);
+    else if (value !== undefined) append('stdout', JSON.stringify(value));
+  } catch (error) {
+    if (error instanceof Exit) {
+      exitCode = error.exitCode;
+    } else {
+      exitCode = 1;
+      append('stderr', (error instanceof Error ? error.stack : String(error)) + '\n');
+    }
+  }
+  const done = capture;
+  capture = undefined;
+  const header = ['result', id, exitCode, done.stdoutBytes, done.stderrBytes,
+    done.stdoutTruncated ? 1 : 0, done.stderrTruncated ? 1 : 0].join(' ') + '\n';
+  return Buffer.concat([Buffer.from(header), ...done.stdout, ...done.stderr]);
+}
+
+let buffered = Buffer.alloc(0);
+let draining = false;
+
+async function drain() {
+  if (draining) return;
+  draining = true;
+  for (;;) {
+    const newline = buffered.indexOf(10);
+    if (newline === -1) break;
+    const fields = buffered.subarray(0, newline).toString('latin1').split(' ');
+    if (fields[0] === 'ping' && fields.length === 2) {
+      buffered = buffered.subarray(newline + 1);
+      writeProtocol('pong ' + fields[1] + '\n');
+      continue;
+    }
+    if (fields[0] !== 'call' || fields.length !== 5) {
+      writeDiagnostic('agentnode runner: invalid request header ' + JSON.stringify(fields.join(' ')) + '\n');
+      process.exit(2);
+    }
+    const start = newline + 1;
+    const codeEnd = start + Number(fields[2]);
+    const inputEnd = codeEnd + Number(fields[3]);
+    if (buffered.length < inputEnd) break;
+    const code = buffered.subarray(start, codeEnd);
+    const input = buffered.subarray(codeEnd, inputEnd);
+    buffered = buffered.subarray(inputEnd);
+    writeProtocol(await call(fields[1], code, input, Number(fields[4])));
+  }
+  draining = false;
+}
+
+process.on('uncaughtException', (error) => {
+  writeDiagnostic('agentnode runner: uncaught exception: ' + (error && error.stack) + '\n');
+});
+process.on('unhandledRejection', (reason) => {
+  writeDiagnostic('agentnode runner: unhandled rejection: ' + String(reason) + '\n');
+});
+if (process.env.AGENTNODE_WORKDIR) process.chdir(process.env.AGENTNODE_WORKDIR);
+
+process.stdin.on('data', (chunk) => {
+  buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+  void drain();
+});
+process.stdin.on('end', () => process.exit(0));
+`;

@@ -1,0 +1,54 @@
+/**
+ * The runner for images with a POSIX shell (tested with BusyBox 1.35 `sh`). It runs each
+ * call's `code` as a shell script with `input` on its stdin and the work directory as its
+ * current directory, and needs `dd` (with `iflag=count_bytes,fullblock`), `head`, `wc` and
+ * `cat`. The code runs in a subshell of the runner (`. file`), which saves an `exec` of a new
+ * shell per call: it cannot change the runner, but it can see the runner's shell variables.
+ *
+ * `dd` reads the code and the input with exact-length reads: a stdio-buffered tool such as
+ * `head -c` may read past the code into the input. Output is piped through `head -c` so a
+ * program that writes without end is stopped by SIGPIPE one byte past the cap, before it can
+ * fill the tmpfs.
+ */
+export const SH_RUNNER_SOURCE = `
+set -o pipefail
+scratch=/tmp/.agentnode-runner
+mkdir -p "$scratch" || exit 70
+cd "\${AGENTNODE_WORKDIR:-/tmp}" || exit 70
+read_exact() {
+  if [ "$1" -gt 0 ]; then
+    dd of="$2" bs=65536 count="$1" iflag=count_bytes,fullblock 2>/dev/null
+  else
+    : > "$2"
+  fi
+}
+while IFS=' ' read -r kind id a b c rest; do
+  case $kind in
+  ping)
+    printf 'pong %s\\n' "$id"
+    ;;
+  call)
+    read_exact "$a" "$scratch/code"
+    read_exact "$b" "$scratch/in"
+    cap=$((c + 1))
+    { ( set +o pipefail; . "$scratch/code" ) < "$scratch/in" | head -c "$cap" > "$scratch/out"; } 2>&1 | head -c "$cap" > "$scratch/err"
+    status=$?
+    set -- $(wc -c "$scratch/out" "$scratch/err")
+    out_bytes=$1 err_bytes=$3 out_cut=0 err_cut=0
+    if [ "$out_bytes" -gt "$c" ]; then out_bytes=$c out_cut=1; fi
+    if [ "$err_bytes" -gt "$c" ]; then err_bytes=$c err_cut=1; fi
+    printf 'result %s %s %s %s %s %s\\n' "$id" "$status" "$out_bytes" "$err_bytes" "$out_cut" "$err_cut"
+    if [ "$out_cut$err_cut" = 00 ]; then
+      cat "$scratch/out" "$scratch/err"
+    else
+      head -c "$out_bytes" "$scratch/out"
+      head -c "$err_bytes" "$scratch/err"
+    fi
+    ;;
+  *)
+    echo "agentnode runner: unknown request kind '$kind'" >&2
+    exit 2
+    ;;
+  esac
+done
+`;
