@@ -1,5 +1,5 @@
 import { openSync } from 'node:fs';
-import { WASI } from 'node:wasi';
+import type { WASI } from 'node:wasi';
 import { FUEL_IMPORT } from '../binary/instrument';
 import { WasmRuntimeError } from '../errors';
 import {
@@ -16,6 +16,8 @@ import type { HostImports, MeteredInstance, ReturnKind, WasiConfig } from './typ
 const WASI_MODULES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
 
 let devNull: number | undefined;
+// Imported on first use: loading node:wasi prints an experimental-feature warning.
+let wasiModule: Promise<typeof import('node:wasi')> | undefined;
 
 /**
  * Instantiates an instrumented core module with its fuel global, WASI preview 1 where
@@ -23,12 +25,12 @@ let devNull: number | undefined;
  *
  * @throws WasmRuntimeError `LINK_ERROR` naming the first import nobody provides.
  */
-export function instantiateCoreModule(
+export async function instantiateCoreModule(
   module: WebAssembly.Module,
   hostImports: HostImports,
   wasiConfig: WasiConfig,
   instantiationFuel: bigint,
-): MeteredInstance {
+): Promise<MeteredInstance> {
   const fuel = new WebAssembly.Global({ value: 'i64', mutable: true }, instantiationFuel);
   const imports: WebAssembly.Imports = {
     ...hostImports,
@@ -39,7 +41,7 @@ export function instantiateCoreModule(
   const usesWasi = declared.some((entry) => WASI_MODULES.has(entry.module));
   let wasi: WASI | undefined;
   if (usesWasi) {
-    wasi = createWasi(wasiConfig);
+    wasi = await createWasi(wasiConfig);
     const wasiImport = wasi.getImportObject() as WebAssembly.Imports;
     for (const name of WASI_MODULES) {
       imports[name] ??= wasiImport.wasi_snapshot_preview1!;
@@ -161,7 +163,9 @@ class CoreInstance implements MeteredInstance {
   }
 }
 
-function createWasi(config: WasiConfig): WASI {
+async function createWasi(config: WasiConfig): Promise<WASI> {
+  wasiModule ??= import('node:wasi');
+  const { WASI } = await wasiModule;
   devNull ??= openSync('/dev/null', 'r+');
   return new WASI({
     version: 'preview1',
