@@ -1,5 +1,6 @@
 export { FUEL_IMPORT } from './binary/instrument';
 export { buildJsComponent, type JsComponentSource } from './build-js-component';
+export { buildWatComponent, type WatComponentSource, watToWasm } from './build-tools';
 export {
   DEFAULTS,
   type ResolvedCallOptions,

@@ -35,6 +35,15 @@ export class WasmRuntime {
   readonly #cache: ModuleCache;
   readonly #loader: ModuleLoader;
   readonly #context: ModuleContext;
+  /**
+   * Buffers loaded before, with the copy that was hashed. Comparing bytes is an order of
+   * magnitude faster than SHA-256, so reloading the same buffer skips the hash while a
+   * changed buffer is still noticed.
+   */
+  readonly #known = new WeakMap<
+    Uint8Array,
+    { copy: Uint8Array; sha256: string; kind: 'module' | 'component' }
+  >();
   #workers: WorkerPool | undefined;
   #closed = false;
 
@@ -87,12 +96,19 @@ export class WasmRuntime {
     }
     checkModuleConfig(config);
 
+    const known = this.#known.get(bytes);
+    if (known !== undefined && Buffer.compare(known.copy, bytes) === 0) {
+      return new WasmModule(this.#context, known.kind, known.copy, known.sha256, config);
+    }
+
     const copy = bytes.slice();
     const kind = readBinaryKind(copy);
     if (kind === 'module') {
       checkDeclaredMemory(copy, this.config.memoryLimitBytes);
     }
-    return new WasmModule(this.#context, kind, copy, sha256(copy), config);
+    const identity = { copy, sha256: sha256(copy), kind };
+    this.#known.set(bytes, identity);
+    return new WasmModule(this.#context, kind, copy, identity.sha256, config);
   }
 
   /** Cache and worker counters. */

@@ -63,6 +63,20 @@ describe('compiled-module cache', () => {
     await runtime.close();
   });
 
+  it('notices a reloaded buffer that changed', async () => {
+    const runtime = createWasmRuntime();
+    const bytes = (await coreModule('limits')).slice();
+
+    const first = runtime.load(bytes);
+    const again = runtime.load(bytes);
+    bytes[bytes.length - 1] = 0xff - bytes[bytes.length - 1]!;
+    const changed = runtime.load(bytes);
+
+    expect(again.sha256).toBe(first.sha256);
+    expect(changed.sha256).not.toBe(first.sha256);
+    await runtime.close();
+  });
+
   it('keys entries by content, not by buffer', async () => {
     const runtime = createWasmRuntime();
     const bytes = await coreModule('limits');
