@@ -79,12 +79,15 @@ export class Engine {
   }
 }
 
-/** Picks the available engine with the lowest load, earlier engines first on ties. */
+/**
+ * Picks the available engine running the fewest pool containers, earlier engines first on
+ * ties. `maxContainers` caps an engine; it does not weight it.
+ */
 export function leastLoaded(engines: readonly Engine[], now: number, exclude: ReadonlySet<Engine>) {
   let best: Engine | undefined;
   for (const engine of engines) {
     if (exclude.has(engine) || !engine.available(now)) continue;
-    if (best === undefined || engine.load / engine.maxContainers < best.load / best.maxContainers) {
+    if (best === undefined || engine.load < best.load) {
       best = engine;
     }
   }

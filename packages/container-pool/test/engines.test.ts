@@ -1,0 +1,110 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMetricsRegistry } from '@agentnode/metrics';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ContainerSpec } from '../src/index';
+import { dockerAvailable, testImages, testPools } from './images';
+
+const hasDocker = await dockerAvailable();
+const pools = testPools('engines');
+const DOCKER_SOCKET = '/var/run/docker.sock';
+
+/** A Unix socket that forwards to the local engine until `stop()`, which cuts every connection. */
+async function startProxy(path: string) {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(DOCKER_SOCKET);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {});
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+describe.skipIf(!hasDocker)('ContainerPool with several engines', () => {
+  let dir: string;
+  let spec: ContainerSpec;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'agentnode-engines-'));
+    spec = { image: (await testImages()).sh, runner: 'sh' };
+  });
+  afterAll(async () => {
+    await pools.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('places containers on the least-loaded engine', async () => {
+    const pool = pools.create({
+      engines: [
+        { name: 'a', connection: { socketPath: DOCKER_SOCKET } },
+        { name: 'b', connection: { socketPath: DOCKER_SOCKET } },
+      ],
+    });
+    await pool.warm({ ...spec, min: 4, max: 4 });
+
+    expect(pool.stats().engines).toEqual([
+      { name: 'a', up: true, containers: 2 },
+      { name: 'b', up: true, containers: 2 },
+    ]);
+  });
+
+  it('takes an engine that does not answer out of rotation', async () => {
+    const metrics = createMetricsRegistry({ collectSystem: false });
+    const pool = pools.create({
+      metrics,
+      engines: [
+        { name: 'gone', connection: { socketPath: join(dir, 'missing.sock') } },
+        { name: 'local' },
+      ],
+    });
+    const result = await pool.run(spec, { code: 'echo ok' });
+
+    expect(result).toMatchObject({ output: 'ok\n', engine: 'local' });
+    expect(pool.stats().engines[0]).toMatchObject({ name: 'gone', up: false });
+    expect(await metrics.metrics()).toContain('agentnode_container_engine_up{engine="gone"} 0');
+  });
+
+  it('fails with ENGINE_UNAVAILABLE when no engine answers', async () => {
+    const pool = pools.create({
+      engines: [{ name: 'gone', connection: { socketPath: join(dir, 'missing.sock') } }],
+    });
+
+    await expect(pool.run(spec, { code: 'true' })).rejects.toMatchObject({
+      code: 'ENGINE_UNAVAILABLE',
+    });
+  });
+
+  it('moves a call to another engine when its engine stops answering', async () => {
+    const proxyPath = join(dir, 'proxy.sock');
+    const proxy = await startProxy(proxyPath);
+    const pool = pools.create({
+      engines: [{ name: 'proxy', connection: { socketPath: proxyPath } }, { name: 'direct' }],
+    });
+    const single: ContainerSpec = { ...spec, min: 1, max: 2 };
+    await pool.warm(single);
+    expect(pool.stats().engines.map((engine) => engine.containers)).toEqual([1, 0]);
+
+    const call = pool.run(single, { code: 'sleep 0.5; echo done', timeoutMs: 30_000 });
+    setTimeout(() => void proxy.stop(), 200);
+    const result = await call;
+    const next = await pool.run(single, { code: 'echo again' });
+
+    expect(result).toMatchObject({ output: 'done\n', engine: 'direct' });
+    expect(next.engine).toBe('direct');
+    expect(pool.stats().engines[0]).toMatchObject({ name: 'proxy', up: false });
+  });
+});
