@@ -99,6 +99,12 @@ export interface DatabaseConfig {
   readonly busyRetryBaseDelayMs?: number;
   /** Backoff delay cap between restarts, in ms. @default 250 */
   readonly busyRetryMaxDelayMs?: number;
+  /**
+   * How often the database file is checked for having been removed or replaced, in
+   * ms; then every connection is replaced. 0 turns the check off.
+   * @default 1000
+   */
+  readonly healthCheckIntervalMs?: number;
   /** WAL checkpoint policy, or `false` to leave checkpoints to SQLite's autocheckpoint. */
   readonly checkpoint?: CheckpointConfig | false;
   /** Registry for the `agentnode_db_*` metrics. Without one nothing is recorded. */
@@ -127,6 +133,7 @@ export interface ResolvedDatabaseConfig {
   readonly busyRetries: number;
   readonly busyRetryBaseDelayMs: number;
   readonly busyRetryMaxDelayMs: number;
+  readonly healthCheckIntervalMs: number;
   readonly checkpoint: Readonly<Required<CheckpointConfig>> | false;
   readonly metrics: MetricsRegistry | undefined;
   readonly logger: Logger | undefined;
@@ -168,6 +175,7 @@ export function resolveConfig(
     busyRetries: config.busyRetries ?? 10,
     busyRetryBaseDelayMs: config.busyRetryBaseDelayMs ?? 2,
     busyRetryMaxDelayMs: config.busyRetryMaxDelayMs ?? 250,
+    healthCheckIntervalMs: config.healthCheckIntervalMs ?? 1000,
     checkpoint:
       config.checkpoint === false
         ? false
@@ -237,6 +245,7 @@ function validate(config: ResolvedDatabaseConfig, inMemory: boolean): void {
   wholeNumber('busyRetryBaseDelayMs', config.busyRetryBaseDelayMs, 0);
   wholeNumber('busyRetryMaxDelayMs', config.busyRetryMaxDelayMs, config.busyRetryBaseDelayMs);
 
+  wholeNumber('healthCheckIntervalMs', config.healthCheckIntervalMs, 0);
   if (config.checkpoint !== false) {
     wholeNumber('checkpoint.walMaxBytes', config.checkpoint.walMaxBytes, 1);
     wholeNumber('checkpoint.idleMs', config.checkpoint.idleMs, 0);

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import {
@@ -53,6 +54,13 @@ export interface DatabaseStats {
   readonly connectionsReplaced: number;
 }
 
+/** What {@link Database.checkHealth} found. */
+export interface HealthReport {
+  readonly healthy: boolean;
+  /** What was wrong, when something was; the connections involved were replaced. */
+  readonly problem?: string;
+}
+
 /** A source of reads that the checkpoint policy can pause: the pool or the workers. */
 interface ReaderSource extends PausableReaders {
   read<T>(callback: ReadCallback<T>): Promise<T>;
@@ -80,7 +88,9 @@ export class Database {
   readonly #readers: ReaderSource;
   readonly #workers: WorkerReaders | undefined;
   readonly #checkpoints: CheckpointPolicy | undefined;
+  readonly #healthTimer: NodeJS.Timeout | undefined;
   #writer: Connection;
+  #fileIdentity: string | undefined;
   #nextConnectionId = 1;
   #generation = 0;
   #busyRetries = 0;
@@ -100,6 +110,7 @@ export class Database {
     this.config = resolveConfig(config, this.#inMemory, defaultName(this.path, this.#inMemory));
     this.#pragmaStatements = pragmaStatements(this.config.pragmas, this.#inMemory);
     this.#writer = this.#open('writer');
+    this.#fileIdentity = this.#readFileIdentity();
     this.#metrics = new DatabaseMetrics(this.config.metrics, {
       name: this.config.name,
       gauges: () => this.#gauges(),
@@ -141,6 +152,10 @@ export class Database {
         onCheckpoint: (result) => this.#metrics.countCheckpoint(result),
         logger: this.config.logger,
       });
+    }
+    if (this.config.healthCheckIntervalMs > 0 && !this.#inMemory) {
+      this.#healthTimer = setInterval(() => this.checkHealth(), this.config.healthCheckIntervalMs);
+      this.#healthTimer.unref();
     }
   }
 
@@ -341,6 +356,36 @@ export class Database {
     return this.#checkpoints.run(mode);
   }
 
+  /**
+   * Checks that the database file is still the one the connections opened and that
+   * the writer works. If the file was removed or replaced, or the writer failed,
+   * the writer is replaced (recreating the file if needed) and every reader is
+   * retired so it is reopened on next use. Runs every `healthCheckIntervalMs` on its own.
+   */
+  checkHealth(): HealthReport {
+    if (this.closed || this.#inMemory) {
+      return { healthy: true };
+    }
+    let problem: string | undefined;
+    const identity = this.#readFileIdentity();
+    if (identity === undefined) {
+      problem = `the database file ${this.path} was removed`;
+    } else if (identity !== this.#fileIdentity) {
+      problem = `the database file ${this.path} was replaced by another file`;
+    } else if (!this.#writer.usable) {
+      problem = 'the writer connection failed';
+    }
+    if (problem === undefined) {
+      return { healthy: true };
+    }
+    this.#writer.markBroken();
+    if (this.#queue.idle) {
+      this.#writerConnection();
+    }
+
+    return { healthy: false, problem };
+  }
+
   /** Reads back the pragmas every open connection really has: writer, readers, workers. */
   async pragmas(): Promise<ConnectionPragmas[]> {
     if (this.closed) {
@@ -392,6 +437,7 @@ export class Database {
   async #close(): Promise<void> {
     this.#queue.close();
     this.#checkpoints?.stop();
+    clearInterval(this.#healthTimer);
     const readersClosed = this.#readers.close();
     await this.#queue.drain();
     await readersClosed;
@@ -497,6 +543,7 @@ export class Database {
     this.#metrics.countReplaced('writer');
     this.config.logger?.warn(`sqlite-perf: writer of ${this.config.name} failed and is replaced`);
     this.#writer = this.#open('writer');
+    this.#fileIdentity = this.#readFileIdentity();
     this.#workers?.reopen().catch((error: unknown) => {
       this.config.logger?.warn(
         'sqlite-perf: reader workers could not reopen their connections',
@@ -505,6 +552,18 @@ export class Database {
     });
 
     return this.#writer;
+  }
+
+  #readFileIdentity(): string | undefined {
+    if (this.#inMemory) {
+      return undefined;
+    }
+    try {
+      const stats = statSync(this.path);
+      return `${stats.dev}:${stats.ino}`;
+    } catch {
+      return undefined;
+    }
   }
 
   #queryWorkers(

@@ -28,7 +28,7 @@ export type {
   ResolvedDatabaseConfig,
 } from './config';
 export { Connection, type ExecuteResult, type QueryOptions, type RunResult } from './connection';
-export { Database, type DatabaseStats, openDatabase } from './database';
+export { Database, type DatabaseStats, type HealthReport, openDatabase } from './database';
 export type { DatabaseOperation } from './database-metrics';
 export {
   isSqlitePerfError,

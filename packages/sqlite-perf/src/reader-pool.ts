@@ -1,4 +1,4 @@
-import { Pool, TimeoutError } from 'tarn';
+import { Pool } from 'tarn';
 import type { Connection } from './connection';
 import { SqlitePerfError } from './errors';
 import { closedError } from './writer-queue';
@@ -31,6 +31,11 @@ export interface ReaderPoolInit {
   readonly onDiscard?: (connection: Connection) => void;
 }
 
+interface Waiter {
+  settled: boolean;
+  reject(error: unknown): void;
+}
+
 // tarn's reaping interval is not unref()ed, so a pool someone forgot to close would
 // keep the process alive; this subclass unrefs it as soon as it starts.
 class UnrefPool<T> extends Pool<T> {
@@ -53,7 +58,7 @@ export class ReaderPool {
   readonly #init: ReaderPoolInit;
   readonly #pool: UnrefPool<Connection>;
   readonly #spares: Connection[] = [];
-  readonly #waiting = new Set<{ abort(): void }>();
+  readonly #waiting = new Set<Waiter>();
   readonly #drainWaiters = new Set<() => void>();
   #sparesReturnScheduled = false;
   #inUse = 0;
@@ -74,7 +79,8 @@ export class ReaderPool {
       },
       min: init.minReaders,
       max: init.maxReaders,
-      acquireTimeoutMillis: init.acquireTimeoutMs,
+      // Waiters time out in #acquire; tarn's own timeout only backs it up.
+      acquireTimeoutMillis: init.acquireTimeoutMs * 2 + 1000,
       idleTimeoutMillis: init.idleTimeoutMs,
       propagateCreateError: true,
     });
@@ -85,7 +91,7 @@ export class ReaderPool {
     return {
       size: this.#pool.numUsed() + this.#pool.numFree(),
       inUse: this.#inUse,
-      waiting: this.#pool.numPendingAcquires() + this.#pool.numPendingCreates() * 0,
+      waiting: this.#waiting.size,
     };
   }
 
@@ -161,10 +167,9 @@ export class ReaderPool {
       return;
     }
     this.#closed = true;
-    for (const pending of this.#waiting) {
-      pending.abort();
+    for (const waiter of [...this.#waiting]) {
+      waiter.reject(closedError('read'));
     }
-    this.#waiting.clear();
     this.resume();
     this.#returnSpares();
     await this.#pool.destroy();
@@ -178,28 +183,54 @@ export class ReaderPool {
       }
     }
     const startedAt = process.hrtime.bigint();
-    const pending = this.#pool.acquire();
-    this.#waiting.add(pending);
-    try {
-      const connection = await pending.promise;
-      this.#init.onAcquireWait?.(process.hrtime.bigint() - startedAt);
-      return connection;
-    } catch (error) {
-      if (this.#closed) {
-        throw closedError('read');
-      }
-      if (error instanceof TimeoutError) {
-        throw new SqlitePerfError(
-          'ACQUIRE_TIMEOUT',
-          `No reader connection became free within acquireTimeoutMs (${this.#init.acquireTimeoutMs} ms); ` +
-            `all ${this.#init.maxReaders} readers (maxReaders) are in use.`,
-          { cause: error },
-        );
-      }
-      throw error;
-    } finally {
-      this.#waiting.delete(pending);
-    }
+    const pending = this.#pool.acquire().promise;
+
+    // tarn's own abort and timeout can race its validation step and strand a
+    // connection as "used" forever, which then blocks pool.destroy(). So the waiter
+    // is settled here instead, and a connection that arrives after the waiter gave
+    // up goes straight back to the pool.
+    return new Promise<Connection>((resolve, reject) => {
+      const waiter: Waiter = {
+        settled: false,
+        reject: (error) => {
+          waiter.settled = true;
+          clearTimeout(timer);
+          this.#waiting.delete(waiter);
+          reject(error);
+        },
+      };
+      const timer = setTimeout(
+        () => waiter.reject(this.#timeoutError()),
+        this.#init.acquireTimeoutMs,
+      );
+      this.#waiting.add(waiter);
+      pending.then(
+        (connection) => {
+          if (waiter.settled) {
+            this.#pool.release(connection);
+            return;
+          }
+          waiter.settled = true;
+          clearTimeout(timer);
+          this.#waiting.delete(waiter);
+          this.#init.onAcquireWait?.(process.hrtime.bigint() - startedAt);
+          resolve(connection);
+        },
+        (error: unknown) => {
+          if (!waiter.settled) {
+            waiter.reject(this.#closed ? closedError('read') : error);
+          }
+        },
+      );
+    });
+  }
+
+  #timeoutError(): SqlitePerfError {
+    return new SqlitePerfError(
+      'ACQUIRE_TIMEOUT',
+      `No reader connection became free within acquireTimeoutMs (${this.#init.acquireTimeoutMs} ms); ` +
+        `all ${this.#init.maxReaders} readers (maxReaders) are in use.`,
+    );
   }
 
   #run<T>(connection: Connection, callback: ReadCallback<T>): Promise<T> {
