@@ -37,11 +37,11 @@ export type TierRequirements = Readonly<
   Partial<Record<PrivacyTier, readonly (readonly TeeType[])[]>>
 >;
 
-/** What {@link createAttestationGate} takes. */
+/** Options of {@link createAttestationGate}. */
 export interface AttestationGateConfig {
   /** The cache that verifies evidence, usually an `AttestationCache`. */
   cache: AttestationLookup;
-  /** Where this node's evidence comes from; called on every check. */
+  /** The source of this node's evidence, called on every check. */
   evidence: EvidenceSource;
   /**
    * The TEE types each tier needs. Tiers listed replace the default for that tier.
@@ -57,9 +57,9 @@ const CPU_TEES: readonly TeeType[] = Object.freeze(['nitro', 'sev-snp', 'tdx']);
 const GPU_HOST_TEES: readonly TeeType[] = Object.freeze(['sev-snp', 'tdx']);
 
 /**
- * Default requirements: `cpu_tee` needs a verified Nitro, SEV-SNP or TDX
- * attestation; `gpu_cc` needs a SEV-SNP or TDX attestation plus a `gpu-cc` one;
- * `gpu_tee_io` needs a SEV-SNP or TDX attestation plus a `gpu-tee-io` one.
+ * Default requirements. `cpu_tee` needs a verified Nitro, SEV-SNP or TDX
+ * attestation. `gpu_cc` needs a SEV-SNP or TDX attestation plus a `gpu-cc` one,
+ * and `gpu_tee_io` a SEV-SNP or TDX attestation plus a `gpu-tee-io` one.
  */
 export const DEFAULT_TIER_REQUIREMENTS: TierRequirements = Object.freeze({
   cpu_tee: Object.freeze([CPU_TEES]),
@@ -70,7 +70,7 @@ export const DEFAULT_TIER_REQUIREMENTS: TierRequirements = Object.freeze({
 const ALLOWED: AttestationDecision = Object.freeze({ allowed: true });
 
 /**
- * Creates the `AttestationGate` that `createNode()` asks before a tool of tier
+ * Creates the `AttestationGate` that `createNode()` consults before a tool of tier
  * `cpu_tee` or above runs. Each check reads the node's evidence and verifies it
  * through the attestation cache. It fails closed: no evidence, evidence of the
  * wrong type, a rejected attestation, a verifier error or an evidence source that

@@ -5,7 +5,7 @@ import {
   createNitroVerifier,
   type Verifier,
 } from '@agentnode/attestation-cache';
-import type { AttestationRequest } from '@agentnode/core';
+import type { AttestationDecision, AttestationRequest } from '@agentnode/core';
 import { createMetricsRegistry } from '@agentnode/metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAttestationGate, type EvidenceSource } from '../src/attestation-gate';
@@ -28,7 +28,7 @@ afterEach(async () => {
   await Promise.all([...nodes.splice(0), ...caches.splice(0)].map((closable) => closable.close()));
 });
 
-/** A cache on the recorded document's clock, with the Nitro policy given. */
+/** Creates a cache on the recorded document's clock, with the Nitro policy given. */
 function nitroCache(allowDebug: boolean, extra: Verifier[] = []) {
   const clock = () => DOCUMENT_TIME;
   const nitro = createNitroVerifier({ allowDebug, clock });
@@ -74,6 +74,11 @@ function gateRequest(tier: AttestationRequest['tier']): AttestationRequest {
   };
 }
 
+/** Returns the refusal reason of a decision, or undefined when it allowed the call. */
+function reasonOf(decision: AttestationDecision): string | undefined {
+  return decision.allowed ? undefined : decision.reason;
+}
+
 const nitroEvidence: EvidenceSource = () => [{ tee: 'nitro', evidence: NITRO_DOCUMENT }];
 
 describe('createAttestationGate', () => {
@@ -91,7 +96,7 @@ describe('createAttestationGate', () => {
     const decision = await gate.check(gateRequest('cpu_tee'));
 
     expect(decision.allowed).toBe(false);
-    expect(!decision.allowed && decision.reason).toContain('no attestation evidence is available');
+    expect(reasonOf(decision)).toContain('no attestation evidence is available');
   });
 
   it('refuses an attestation the verifier rejects, with the reason', async () => {
@@ -101,7 +106,7 @@ describe('createAttestationGate', () => {
     const decision = await gate.check(gateRequest('cpu_tee'));
 
     expect(decision.allowed).toBe(false);
-    expect(!decision.allowed && decision.reason).toContain('DEBUG_ENCLAVE');
+    expect(reasonOf(decision)).toContain('DEBUG_ENCLAVE');
   });
 
   it('refuses when the verifier fails', async () => {
@@ -117,8 +122,8 @@ describe('createAttestationGate', () => {
     const decision = await gate.check(gateRequest('cpu_tee'));
 
     expect(decision.allowed).toBe(false);
-    expect(!decision.allowed && decision.reason).toContain('VERIFIER_ERROR');
-    expect(!decision.allowed && decision.reason).toContain('PCS unreachable');
+    expect(reasonOf(decision)).toContain('VERIFIER_ERROR');
+    expect(reasonOf(decision)).toContain('PCS unreachable');
   });
 
   it('refuses when the evidence source throws', async () => {
@@ -132,9 +137,7 @@ describe('createAttestationGate', () => {
 
     const decision = await gate.check(gateRequest('cpu_tee'));
 
-    expect(!decision.allowed && decision.reason).toBe(
-      'the evidence source failed: NSM device not found',
-    );
+    expect(reasonOf(decision)).toBe('the evidence source failed: NSM device not found');
   });
 
   it('refuses evidence of an unregistered TEE type', async () => {
@@ -146,7 +149,7 @@ describe('createAttestationGate', () => {
 
     const decision = await gate.check(gateRequest('cpu_tee'));
 
-    expect(!decision.allowed && decision.reason).toContain('UNKNOWN_TEE');
+    expect(reasonOf(decision)).toContain('UNKNOWN_TEE');
   });
 
   it('refuses gpu_cc with only a CPU attestation', async () => {
@@ -156,7 +159,7 @@ describe('createAttestationGate', () => {
     const decision = await gate.check(gateRequest('gpu_cc'));
 
     expect(decision.allowed).toBe(false);
-    expect(!decision.allowed && decision.reason).toContain('gpu-cc');
+    expect(reasonOf(decision)).toContain('gpu-cc');
   });
 
   it('allows gpu_cc with verified CPU and GPU attestations', async () => {
@@ -193,7 +196,7 @@ describe('createAttestationGate', () => {
 
     const decision = await gate.check(gateRequest('gpu_cc'));
 
-    expect(!decision.allowed && decision.reason).toContain('the gpu-cc attestation was rejected');
+    expect(reasonOf(decision)).toContain('the gpu-cc attestation was rejected');
   });
 
   it('allows tiers below cpu_tee without reading evidence', async () => {
@@ -222,7 +225,7 @@ describe('createAttestationGate', () => {
 
     const decision = await gate.check(gateRequest('cpu_tee'));
 
-    expect(!decision.allowed && decision.reason).toContain('an attestation from tdx is required');
+    expect(reasonOf(decision)).toContain('an attestation from tdx is required');
   });
 
   it('counts decisions by tier', async () => {
@@ -291,7 +294,7 @@ describe('createNode with the attestation gate', () => {
     const first = await node.execute('local:::test:::secret', {});
     const second = await node.execute('local:::test:::secret', {});
 
-    expect(first.ok && first.value).toBe('ran inside the TEE');
+    expect(first.ok ? first.value : undefined).toBe('ran inside the TEE');
     expect(second.ok).toBe(true);
     expect(calls()).toBe(1);
   });

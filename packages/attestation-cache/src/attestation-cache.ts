@@ -24,7 +24,7 @@ import { type RemovalCause, TeeCounters } from './tee-counters';
 import { TypedEvents } from './typed-events';
 import type { Verifier } from './verifier';
 
-/** What to verify: the platform, its evidence, and optionally the key to cache it under. */
+/** A request to verify: the platform, its evidence, and optionally the key to cache it under. */
 export interface AttestationRequest {
   /** The TEE type; a verifier for it must be registered. */
   tee: TeeType;
@@ -83,7 +83,7 @@ export interface AttestationTeeStats {
   readonly entries: number;
 }
 
-/** What {@link AttestationCache.stats} returns. */
+/** The counters {@link AttestationCache.stats} returns. */
 export interface AttestationCacheStats extends AttestationTeeStats {
   readonly size: number;
   readonly maxEntries: number;
@@ -114,8 +114,8 @@ const noop = () => {};
  * - Concurrent misses for one key share one verification (single flight).
  * - Rejections are cached briefly (`negativeTtlMs`); verifier errors never are.
  * - Hot entries are re-verified in the background before they expire, while
- *   readers keep getting the current result; a failed refresh keeps it only until
- *   its expiry and is reported through `refreshFailed`, stats and metrics.
+ *   readers keep getting the current result. A failed refresh keeps that result
+ *   only until its expiry and is reported through `refreshFailed`, stats and metrics.
  * - At most `maxEntries` entries, least recently used evicted first, and
  *   `onRemove` called once for every entry that leaves.
  * - An optional Redis tier shares verified results between nodes and is read on

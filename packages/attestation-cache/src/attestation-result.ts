@@ -10,7 +10,7 @@ export type TeeType = 'nitro' | 'sev-snp' | 'tdx' | 'gpu-cc' | (string & {});
 export type ClaimValue = string | number | boolean;
 
 /**
- * What a verifier returns for evidence it accepts. Results are frozen plain data,
+ * A verifier's verdict on evidence it accepts. Results are frozen plain data,
  * so they can be shared between callers and stored in Redis as JSON.
  */
 export interface AttestationResult {

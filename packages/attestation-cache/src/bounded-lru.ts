@@ -1,11 +1,11 @@
 import QuickLRU from 'quick-lru';
 
 /**
- * A least-recently-used map that never holds more than `maxSize` keys, built on
+ * A least-recently-used map that never contains more than `maxSize` keys, built on
  * quick-lru.
  *
- * quick-lru keeps two generations of up to `maxSize` items each, so it can hold
- * up to twice its `maxSize` before it drops a whole generation at once. Here the
+ * quick-lru keeps two generations of up to `maxSize` items each, so it can
+ * contain up to twice its `maxSize` before it drops a whole generation at once. Here the
  * owner makes room with {@link BoundedLru.oldest} and {@link BoundedLru.delete}
  * before each {@link BoundedLru.insert}, so at most `maxSize` keys exist. With
  * that, whenever quick-lru fills its recent generation every key is in it, the

@@ -48,18 +48,18 @@ export interface RefreshConfig {
   retryDelayMs?: number;
 }
 
-/** What `new AttestationCache()` takes. Only `verifiers` is required. */
+/** Options of `new AttestationCache()`; only `verifiers` is required. */
 export interface AttestationCacheConfig {
   /** The verifiers, one per TEE type. Evidence of any other type is rejected. */
   verifiers: VerifierRegistry | readonly Verifier[];
   /**
    * Maximum number of entries, valid and negative together. The bound is exact:
-   * the cache never holds more.
+   * the cache never contains more.
    * @default 1_000
    */
   maxEntries?: number;
   /**
-   * Longest time a result stays cached. An entry expires at the earlier of this
+   * Maximum time a result stays cached. An entry expires at the earlier of this
    * and the result's own `expiresAt`.
    * @default 3_600_000 (1 hour)
    */
@@ -78,7 +78,7 @@ export interface AttestationCacheConfig {
    */
   negativeTtlMs?: number;
   /**
-   * Longest time one verifier run may take; the run is then aborted through its
+   * Maximum time one verifier run may take. The run is then aborted through its
    * signal and fails with `VERIFY_TIMEOUT`.
    * @default 10_000
    */
@@ -90,7 +90,7 @@ export interface AttestationCacheConfig {
   refresh?: RefreshConfig | false;
   /**
    * Interval of the sweep that removes expired entries (cause `expired`) even if
-   * nobody reads them again. 0 turns the sweep off; expired entries are then
+   * no lookup reads them again. 0 turns the sweep off; expired entries are then
    * removed when read or evicted.
    * @default 60_000
    */

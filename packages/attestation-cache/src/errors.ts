@@ -2,7 +2,7 @@
  * Codes a caller can act on, carried by every {@link AttestationError}.
  *
  * Codes that reject the evidence itself (see {@link isEvidenceRejection}) are
- * verdicts: the same evidence gets the same answer again. The others report that
+ * verdicts: the same evidence gets the same verdict again. The others report that
  * no verdict was reached (a verifier fault, a timeout, an abort) or misuse.
  */
 export type AttestationErrorCode =

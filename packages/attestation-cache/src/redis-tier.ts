@@ -52,7 +52,7 @@ export interface RedisTierConfig {
   hmacKey?: string | Uint8Array;
 }
 
-/** What the tier returns from a read. */
+/** The outcome of a read from the tier. */
 export type RedisRead =
   | { readonly status: 'hit'; readonly result: AttestationResult; readonly expiresAt: number }
   | { readonly status: 'miss' | 'skipped' }

@@ -1,4 +1,4 @@
-/** Why an entry left the cache. */
+/** The reason an entry left the cache. */
 export type RemovalCause = 'lru' | 'expired' | 'deleted' | 'cleared' | 'replaced';
 
 /** Every removal cause, in a fixed order for stats and metrics. */

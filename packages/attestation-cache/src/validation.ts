@@ -61,7 +61,7 @@ export function resolveFunction<F extends (...args: never[]) => unknown>(
   return value as F | undefined;
 }
 
-/** The injectable clock: milliseconds since the Unix epoch. */
+/** Resolves the injectable clock, which returns milliseconds since the Unix epoch. */
 export function resolveClock(value: unknown): () => number {
   return resolveFunction<() => number>(value, 'clock') ?? (() => Date.now());
 }

@@ -103,7 +103,7 @@ export class VerifierRegistry {
     return this.#verifiers.has(tee);
   }
 
-  /** The registered TEE types. */
+  /** Lists the registered TEE types. */
   types(): TeeType[] {
     return [...this.#verifiers.keys()];
   }

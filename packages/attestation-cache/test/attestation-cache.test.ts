@@ -263,7 +263,8 @@ describe('AttestationCache single flight', () => {
     return { ...context, request };
   }
 
-  it('runs a 50 ms verifier once for 50 concurrent gets of an expired key', async () => {
+  // 50 concurrent gets of one expired key with a 50 ms verifier.
+  it('verifies once for 50 gets', async () => {
     const { cache, clock, verifier, request } = await expiredKeySetup();
     verifier.behaviour = async () => {
       await delay(50);
@@ -278,7 +279,8 @@ describe('AttestationCache single flight', () => {
     expect(cache.stats()).toMatchObject({ misses: 51, hits: 0 });
   });
 
-  it('rejects all 50 callers when the verifier rejects, caches nothing and verifies again next time', async () => {
+  // The same, with a verifier that rejects: nothing is cached and the next get verifies again.
+  it('rejects all 50 gets together', async () => {
     const { cache, clock, verifier, request } = await expiredKeySetup();
     verifier.behaviour = async () => {
       await delay(50);
@@ -411,13 +413,15 @@ describe('AttestationCache negative caching', () => {
     clock.advance(100);
     await cache.get({ tee: 'nitro', evidence: evidenceOf('x'), key: 'k' }).catch(() => {});
 
-    expect(removals[0]).toMatchObject({ key: 'k', kind: 'negative', cause: 'expired' });
-    expect(removals[0]?.kind === 'negative' && removals[0].error.code).toBe('PCR_MISMATCH');
+    const removal = removals[0];
+    expect(removal).toMatchObject({ key: 'k', kind: 'negative', cause: 'expired' });
+    expect(removal?.kind === 'negative' ? removal.error.code : undefined).toBe('PCR_MISMATCH');
   });
 });
 
 describe('AttestationCache size bound', () => {
-  it('drops the first of three keys under a limit of 2 and reports it once', async () => {
+  // Size limit 2, three keys set: the first is gone and onRemove ran once for it.
+  it('evicts the first of three keys', async () => {
     const { cache, removals } = setup({ maxEntries: 2 });
 
     for (const key of ['k1', 'k2', 'k3']) {

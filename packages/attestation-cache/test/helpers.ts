@@ -60,7 +60,7 @@ export class StubVerifier implements Verifier {
   }
 }
 
-/** A verifier that accepts everything, valid for `validForMs` on `clock`. */
+/** Creates a verifier that accepts everything, valid for `validForMs` on `clock`. */
 export function acceptingVerifier(
   tee: TeeType,
   clock: ManualClock,

@@ -14,7 +14,7 @@ const REDIS_URL = 'redis://127.0.0.1:6379';
 const HOUR = 3_600_000;
 
 /**
- * Tells whether Redis answers on 127.0.0.1:6379. Without it the suite skips,
+ * Tells whether Redis responds on 127.0.0.1:6379. Without it the suite skips,
  * unless `AGENTNODE_REQUIRE_SERVICES=1`, where a missing Redis fails the run.
  */
 async function redisAvailable(): Promise<boolean> {
@@ -43,7 +43,7 @@ async function redisAvailable(): Promise<boolean> {
   }
 }
 
-/** A port on 127.0.0.1 where nothing listens: bound once by us, then released. */
+/** Finds a port on 127.0.0.1 where nothing listens by binding one and releasing it. */
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

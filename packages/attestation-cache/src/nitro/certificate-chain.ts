@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { AttestationError } from '../errors';
 import { malformed } from './cose-sign1';
 
-/** What a successful chain walk yields. */
+/** The outcome of a successful chain walk. */
 export interface VerifiedChain {
   readonly leaf: X509Certificate;
   /** The earliest `notAfter` in the chain, in milliseconds since the Unix epoch. */
@@ -13,7 +13,7 @@ export interface VerifiedChain {
  * Walks `cabundle` (root first) down to `leafDer` and checks that:
  * the root's SHA-256 fingerprint is one of `trustedRoots`; every certificate is
  * issued and signed by the one before it; every certificate but the leaf is a CA;
- * every certificate is valid at `at`; and the leaf holds a P-384 key.
+ * every certificate is valid at `at`; and the leaf has a P-384 key.
  *
  * Note: `X509Certificate.checkIssued` (OpenSSL `X509_check_issued`) also requires
  * the keyCertSign usage where an issuer has a key usage extension. Path length
@@ -134,7 +134,7 @@ function checkLeafKey(leaf: X509Certificate): void {
     const found = [key.asymmetricKeyType ?? 'unknown type', curve].filter(Boolean).join(' ');
     throw new AttestationError(
       'CHAIN_INVALID',
-      `The leaf certificate must hold a P-384 EC key for ES384, got ${found}.`,
+      `The leaf certificate must have a P-384 EC key for ES384, got ${found}.`,
     );
   }
 }

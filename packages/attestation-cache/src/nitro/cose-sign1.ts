@@ -1,7 +1,7 @@
 import { Decoder } from 'cbor-x';
 import { AttestationError } from '../errors';
 
-/** The parts of a COSE_Sign1 message (RFC 9052, section 4.2). */
+/** The parts of a COSE_Sign1 message (COSE, RFC 9052). */
 export interface CoseSign1 {
   /** The serialized protected header map, exactly as signed. */
   readonly protectedHeader: Uint8Array;
@@ -11,7 +11,7 @@ export interface CoseSign1 {
   readonly signature: Uint8Array;
 }
 
-/** COSE_Sign1 messages may carry CBOR tag 18 (RFC 9052, section 2). */
+/** A COSE_Sign1 message may be tagged with CBOR tag 18 or untagged; AWS documents both forms. */
 const COSE_SIGN1_TAG = 18;
 const ALG_LABEL = 1;
 
@@ -73,10 +73,10 @@ export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
 }
 
 /**
- * Builds the bytes a COSE_Sign1 signature covers: the CBOR array
- * `["Signature1", protected header, external_aad, payload]` (RFC 9052, section 4.4),
- * here with empty external data. Lengths use the shortest CBOR form, as the
- * deterministic encoding rules require.
+ * Builds the bytes a COSE_Sign1 signature covers, the Sig_structure: the CBOR
+ * array `["Signature1", protected header, external_aad, payload]`, here with
+ * empty external data. Every length uses its shortest CBOR form, as the signer
+ * encodes it.
  */
 export function coseSign1SigStructure(
   protectedHeader: Uint8Array,

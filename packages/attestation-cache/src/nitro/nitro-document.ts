@@ -20,13 +20,13 @@ export interface NitroDocument {
 
 // Field rules from AWS's attestation document specification
 // (aws-nitro-enclaves-nsm-api, docs/attestation_process.md). Its CDDL allows
-// 1,024 bytes for the optional fields while its checklist says 512; the larger
+// 1,024 bytes for the optional fields while its checklist sets 512; the larger
 // limit is used because these fields are signed, so the limit only bounds memory.
 const MAX_PCRS = 32;
 const SHA384_BYTES = 48;
 const MAX_CERTIFICATE_BYTES = 1_024;
 const MAX_OPTIONAL_FIELD_BYTES = 1_024;
-/** A real bundle holds the root and three or four intermediates; more is refused. */
+/** A real bundle has the root and three or four intermediates; a longer one is rejected. */
 const MAX_CABUNDLE_LENGTH = 16;
 
 /**

@@ -22,7 +22,7 @@ import { type NitroDocument, parseNitroDocument } from './nitro-document';
 export const AWS_NITRO_ROOT_G1_FINGERPRINT =
   '641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b';
 
-/** What {@link createNitroVerifier} takes. Every field is optional. */
+/** Options of {@link createNitroVerifier}, all optional. */
 export interface NitroVerifierConfig {
   /**
    * SHA-256 fingerprints (hex, colons allowed) of the root certificates to trust.
@@ -81,20 +81,20 @@ interface ResolvedNitroConfig {
   readonly clock: () => number;
 }
 
-/** COSE algorithm identifier of ECDSA with SHA-384 (RFC 9053, section 2.1). */
+/** COSE algorithm identifier of ECDSA with SHA-384, which Nitro documents use. */
 const ES384 = -35;
-/** An ES384 signature is r and s of 48 bytes each (RFC 9053, section 2.1). */
+/** An ES384 signature is r and s of 48 bytes each, concatenated. */
 const ES384_SIGNATURE_BYTES = 96;
 const PCR_BYTES = 48;
 const DEBUG_PCRS = [0, 1, 2] as const;
 const HEX = /^(?:[0-9a-f]{2})*$/;
 
 /**
- * Verifies AWS Nitro Enclaves attestation documents (COSE_Sign1 over CBOR):
- * decodes and checks every mandatory field, walks the certificate bundle to a
- * pinned root, checks every certificate's validity at the verification time,
- * checks the ES384 signature over the COSE structure, then applies the policy
- * (debug mode, PCRs, nonce, age).
+ * Verifies AWS Nitro Enclaves attestation documents (COSE_Sign1 over CBOR). It
+ * decodes the document and checks every mandatory field. It then walks the
+ * certificate bundle to a pinned root and checks every certificate's validity
+ * at the verification time. Last, it checks the ES384 signature over the COSE
+ * structure and applies the policy (debug mode, PCRs, nonce, age).
  *
  * The result's `measurements` are `PCR0`..`PCR31` as hex; its `claims` are
  * `moduleId`, `digest`, `timestamp`, `debug`, `certificateFingerprint256`, and
