@@ -5,10 +5,14 @@
  * `cat`. The code runs in a subshell of the runner (`. file`), which saves an `exec` of a new
  * shell per call: it cannot change the runner, but it can see the runner's shell variables.
  *
- * `dd` reads the code and the input with exact-length reads: a stdio-buffered tool such as
- * `head -c` may read past the code into the input. Output is piped through `head -c` so a
- * program that writes without end is stopped by SIGPIPE one byte past the cap, before it can
- * fill the tmpfs.
+ * Every process start costs time inside a container, so a call starts as few as it can:
+ * - `dd` reads the code and the input with exact-length reads (a stdio-buffered tool such as
+ *   `head -c` may read past the code into the input);
+ * - stdout goes through `head -c`, so a program that writes without end is stopped by SIGPIPE
+ *   one byte past the cap;
+ * - stderr goes to a file on the `/tmp` tmpfs and is cut to the cap when sent. A program that
+ *   writes to stderr without end fills that tmpfs and then gets write errors (ENOSPC) until
+ *   its deadline; the file is emptied after every call.
  */
 export const SH_RUNNER_SOURCE = `
 set -o pipefail
@@ -31,7 +35,7 @@ while IFS=' ' read -r kind id a b c rest; do
     read_exact "$a" "$scratch/code"
     read_exact "$b" "$scratch/in"
     cap=$((c + 1))
-    { ( set +o pipefail; . "$scratch/code" ) < "$scratch/in" | head -c "$cap" > "$scratch/out"; } 2>&1 | head -c "$cap" > "$scratch/err"
+    ( set +o pipefail; . "$scratch/code" ) < "$scratch/in" 2> "$scratch/err" | head -c "$cap" > "$scratch/out"
     status=$?
     set -- $(wc -c "$scratch/out" "$scratch/err")
     out_bytes=$1 err_bytes=$3 out_cut=0 err_cut=0
@@ -44,6 +48,7 @@ while IFS=' ' read -r kind id a b c rest; do
       head -c "$out_bytes" "$scratch/out"
       head -c "$err_bytes" "$scratch/err"
     fi
+    : > "$scratch/err"
     ;;
   *)
     echo "agentnode runner: unknown request kind '$kind'" >&2
