@@ -70,7 +70,12 @@ export class BoundedLru<V> {
     return deleted;
   }
 
-  /** Returns the least recently used entry, or undefined when empty. */
+  /**
+   * Returns the entry to evict first, or undefined when empty. The order
+   * approximates least recently used: quick-lru moves an entry forward when it is
+   * read from its old generation, but not when it is read again while already in
+   * the recent one, so recent reads within one generation keep insertion order.
+   */
   oldest(): [string, V] | undefined {
     const next = this.#lru.entriesAscending().next();
     return next.done ? undefined : next.value;

@@ -55,6 +55,9 @@ export interface AttestationCacheConfig {
   /**
    * Maximum number of entries, valid and negative together. The bound is exact:
    * the cache never contains more.
+   *
+   * Note: eviction follows quick-lru's approximation of least recently used, in
+   * which reads of an entry already in its recent generation do not reorder it.
    * @default 1_000
    */
   maxEntries?: number;
