@@ -234,7 +234,7 @@ export class AttestationCache {
     const flight =
       existing !== undefined && existing.tee === tee
         ? existing
-        : this.#startFlight(key, tee, verifier, request.evidence.slice(), 'miss');
+        : this.#startFlight(key, tee, verifier, copyBytes(request.evidence), 'miss');
 
     const signal = options.signal;
     return signal ? raceAbort(flight.promise, signal, () => abortedError(signal)) : flight.promise;
@@ -808,6 +808,11 @@ function abortedError(signal: AbortSignal): AttestationError {
       cause: signal.reason,
     },
   );
+}
+
+/** Copies `bytes`; `Buffer.prototype.slice` would return a view, so a plain Uint8Array is built. */
+function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }
 
 function secondsSince(startedMs: number): number {
