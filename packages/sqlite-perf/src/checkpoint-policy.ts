@@ -40,6 +40,8 @@ export interface PausableReaders {
 export interface CheckpointPolicyInit {
   readonly walPath: string;
   readonly config: Readonly<Required<CheckpointConfig>>;
+  /** Whether the policy checks on its own every `intervalMs`; manual runs work either way. */
+  readonly automatic: boolean;
   readonly queue: WriterQueue;
   readonly readers: () => readonly PausableReaders[];
   readonly busyTimeoutMs: number;
@@ -58,7 +60,7 @@ export interface CheckpointPolicyInit {
  */
 export class CheckpointPolicy {
   readonly #init: CheckpointPolicyInit;
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: NodeJS.Timeout | undefined;
   #lastCommitAt = 0;
   #commitsSinceCheckpoint = 0;
   #running = false;
@@ -69,8 +71,10 @@ export class CheckpointPolicy {
 
   constructor(init: CheckpointPolicyInit) {
     this.#init = init;
-    this.#timer = setInterval(() => void this.check(), init.config.intervalMs);
-    this.#timer.unref();
+    if (init.automatic) {
+      this.#timer = setInterval(() => void this.check(), init.config.intervalMs);
+      this.#timer.unref();
+    }
   }
 
   /** Counts of checkpoints run and starved, and the WAL size last seen. */

@@ -141,6 +141,14 @@ export interface ResolvedDatabaseConfig {
 
 const MIB = 1024 * 1024;
 
+/** Checkpoint settings used when none are given, and for manual checkpoints when the policy is off. */
+export const DEFAULT_CHECKPOINT: Readonly<Required<CheckpointConfig>> = Object.freeze({
+  walMaxBytes: 64 * MIB,
+  idleMs: 500,
+  intervalMs: 1000,
+  readerDrainTimeoutMs: 1000,
+});
+
 /** Applies the defaults to `config` and validates every value. */
 export function resolveConfig(
   config: DatabaseConfig,
@@ -180,10 +188,11 @@ export function resolveConfig(
       config.checkpoint === false
         ? false
         : Object.freeze({
-            walMaxBytes: config.checkpoint?.walMaxBytes ?? 64 * MIB,
-            idleMs: config.checkpoint?.idleMs ?? 500,
-            intervalMs: config.checkpoint?.intervalMs ?? 1000,
-            readerDrainTimeoutMs: config.checkpoint?.readerDrainTimeoutMs ?? 1000,
+            walMaxBytes: config.checkpoint?.walMaxBytes ?? DEFAULT_CHECKPOINT.walMaxBytes,
+            idleMs: config.checkpoint?.idleMs ?? DEFAULT_CHECKPOINT.idleMs,
+            intervalMs: config.checkpoint?.intervalMs ?? DEFAULT_CHECKPOINT.intervalMs,
+            readerDrainTimeoutMs:
+              config.checkpoint?.readerDrainTimeoutMs ?? DEFAULT_CHECKPOINT.readerDrainTimeoutMs,
           }),
     metrics: config.metrics,
     logger: config.logger,

@@ -123,7 +123,7 @@ export class Connection {
     params?: SqlParameters,
     options?: QueryOptions,
   ): T | undefined {
-    const statement = this.#prepare(sql);
+    const statement = this.#prepareQuery(sql);
     let row: unknown;
     try {
       row = params === undefined ? statement.get() : statement.get(toBindable(params, sql));
@@ -142,7 +142,7 @@ export class Connection {
     params?: SqlParameters,
     options?: QueryOptions,
   ): T[] {
-    const statement = this.#prepare(sql);
+    const statement = this.#prepareQuery(sql);
     let rows: unknown[];
     try {
       rows = params === undefined ? statement.all() : statement.all(toBindable(params, sql));
@@ -164,7 +164,7 @@ export class Connection {
     params?: SqlParameters,
     options?: QueryOptions,
   ): Generator<T, void, undefined> {
-    const statement = this.#prepare(sql);
+    const statement = this.#prepareQuery(sql);
     const mode = options?.integers ?? this.#integers;
     let rows: IterableIterator<unknown>;
     try {
@@ -261,6 +261,19 @@ export class Connection {
     } catch (error) {
       throw this.#fail(error, sql);
     }
+  }
+
+  #prepareQuery(sql: string): BetterSqlite3.Statement {
+    const statement = this.#prepare(sql);
+    if (!statement.reader) {
+      throw new SqlitePerfError(
+        'INVALID_ARGUMENT',
+        `Invalid query "${sql}": it returns no rows; run it with run() inside db.write.`,
+        { sql },
+      );
+    }
+
+    return statement;
   }
 
   #fail(error: unknown, sql: string): unknown {

@@ -9,6 +9,7 @@ import {
 } from './checkpoint-policy';
 import {
   type DatabaseConfig,
+  DEFAULT_CHECKPOINT,
   describe,
   type ResolvedDatabaseConfig,
   resolveConfig,
@@ -34,7 +35,12 @@ import { closedError, type WriteCallback, type WriteOptions, WriterQueue } from 
 /** Counts that describe a database handle at one moment. */
 export interface DatabaseStats {
   readonly readers: { readonly size: number; readonly inUse: number; readonly waiting: number };
-  readonly workers: { readonly size: number; readonly inFlight: number };
+  /** Worker connections, queries running in them, and queries they have answered. */
+  readonly workers: {
+    readonly size: number;
+    readonly inFlight: number;
+    readonly completed: number;
+  };
   readonly writeQueueDepth: number;
   /** Transactions restarted after `SQLITE_BUSY`/`SQLITE_LOCKED`. */
   readonly busyRetries: number;
@@ -138,14 +144,11 @@ export class Database {
         },
       });
     }
-    if (
-      this.config.checkpoint !== false &&
-      !this.#inMemory &&
-      this.config.pragmas.journalMode === 'wal'
-    ) {
+    if (!this.#inMemory && this.config.pragmas.journalMode === 'wal') {
       this.#checkpoints = new CheckpointPolicy({
         walPath: `${this.path}-wal`,
-        config: this.config.checkpoint,
+        config: this.config.checkpoint === false ? DEFAULT_CHECKPOINT : this.config.checkpoint,
+        automatic: this.config.checkpoint !== false,
         queue: this.#queue,
         readers: () => (this.#workers ? [this.#readers, this.#workers] : [this.#readers]),
         busyTimeoutMs: this.config.pragmas.busyTimeoutMs,
@@ -414,7 +417,11 @@ export class Database {
 
     return {
       readers: this.#readers.stats,
-      workers: { size: this.#workers?.size ?? 0, inFlight: this.#workers?.inFlight ?? 0 },
+      workers: {
+        size: this.#workers?.size ?? 0,
+        inFlight: this.#workers?.inFlight ?? 0,
+        completed: this.#workers?.completed ?? 0,
+      },
       writeQueueDepth: this.#queue.depth,
       busyRetries: this.#busyRetries,
       statementCache: { hits, misses, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) },

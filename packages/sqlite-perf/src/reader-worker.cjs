@@ -104,6 +104,13 @@ function handle(message) {
     return { value: true, transfer: [] };
   }
   const statement = prepare(message.sql);
+  if (!statement.reader) {
+    const error = new Error(
+      `Invalid query "${message.sql}": it returns no rows; run it with run() inside db.write.`,
+    );
+    error.code = 'NOT_A_QUERY';
+    throw error;
+  }
   const params = message.params === undefined ? [] : [message.params];
   if (message.op === 'get') {
     const row = narrow(statement.get(...params), message.integers, message.sql);

@@ -58,6 +58,7 @@ export class WorkerReaders {
   readonly #idleWaiters = new Set<() => void>();
   #nextRequestId = 1;
   #inFlight = 0;
+  #completed = 0;
   #gate: { promise: Promise<void>; open: () => void } | undefined;
   #closed = false;
 
@@ -71,6 +72,11 @@ export class WorkerReaders {
   /** Worker connections open. */
   get size(): number {
     return this.#threads.length;
+  }
+
+  /** Queries the workers have answered, successfully or not. */
+  get completed(): number {
+    return this.#completed;
   }
 
   /** Queries running in workers now. */
@@ -228,6 +234,7 @@ export class WorkerReaders {
   #finish(thread: ReaderThread, id: number): void {
     thread.pending.delete(id);
     this.#inFlight--;
+    this.#completed++;
     if (thread.pending.size === 0) {
       thread.worker.unref();
     }
@@ -268,6 +275,9 @@ export class WorkerReaders {
 function toError(error: NonNullable<WorkerResponse['error']>, sql: string): unknown {
   if (error.code === 'UNSAFE_INTEGER') {
     return new SqlitePerfError('UNSAFE_INTEGER', error.message, { sql });
+  }
+  if (error.code === 'NOT_A_QUERY') {
+    return new SqlitePerfError('INVALID_ARGUMENT', error.message, { sql });
   }
   const original = Object.assign(new Error(error.message), { code: error.code });
   if (error.code === undefined && error.name !== undefined) {
