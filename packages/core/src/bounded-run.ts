@@ -1,67 +1,75 @@
-/** Stops one piece of running work with a reason; registered so `close()` can reach it. */
-export type StopFunction = (reason: unknown) => void;
+import type { AbortScope, StopFunction } from './abort-scope';
 
 /** Limits of one {@link runBounded} run. */
 export interface BoundedRunLimits {
   readonly timeoutMs: number;
   /** Aborting it stops the run with its reason. */
-  readonly parent: AbortSignal | undefined;
+  readonly scope: AbortScope;
   /** Builds the rejection reason when the time is up; called only then, so no stack is captured otherwise. */
   readonly onTimeout: () => unknown;
-  /** Set the run registers its stop function in while it runs. */
-  readonly active: Set<StopFunction>;
   /** Told about a rejection that arrives after the run already ended. */
   readonly onLateRejection: (error: unknown) => void;
 }
 
 /**
- * Runs `task` with its own AbortSignal and settles as soon as the task
- * settles, the time is up, or `parent` aborts, whichever is first. On a
- * timeout or abort the task's signal is aborted so the work can stop, and
- * the promise rejects at once even if the task ignores its signal; the
- * task's own late rejection is handed to `onLateRejection`, never left
- * unhandled. A synchronous throw becomes a rejection.
+ * Runs `task` and settles as soon as the task settles, the time is up, or
+ * `scope` aborts, whichever is first. The task gets a function returning its
+ * AbortSignal, which is created on first use and aborted on a timeout or
+ * abort, so the work can stop. The promise rejects at once even if the task
+ * ignores its signal; the task's own late rejection goes to
+ * `onLateRejection`, never left unhandled. A synchronous throw becomes a
+ * rejection.
  */
 export function runBounded<T>(
-  task: (signal: AbortSignal) => T,
+  task: (signal: () => AbortSignal) => T,
   limits: BoundedRunLimits,
 ): Promise<Awaited<T>> {
-  const { parent, active } = limits;
-  if (parent?.aborted) {
-    return Promise.reject(parent.reason);
+  const { scope } = limits;
+  if (scope.aborted) {
+    return Promise.reject(scope.reason);
   }
 
   return new Promise<Awaited<T>>((resolve, reject) => {
-    const controller = new AbortController();
+    let controller: AbortController | undefined;
     let settled = false;
+    let stopReason: unknown;
+    let stopped = false;
 
+    const signal = (): AbortSignal => {
+      if (!controller) {
+        controller = new AbortController();
+        if (stopped) {
+          controller.abort(stopReason);
+        }
+      }
+      return controller.signal;
+    };
     const finish = (): boolean => {
       if (settled) {
         return false;
       }
       settled = true;
       clearTimeout(timer);
-      parent?.removeEventListener('abort', onParentAbort);
-      active.delete(stop);
+      scope.delete(stop);
 
       return true;
     };
     const stop: StopFunction = (reason) => {
       if (finish()) {
-        controller.abort(reason);
+        stopped = true;
+        stopReason = reason;
+        controller?.abort(reason);
         reject(reason);
       }
     };
-    const onParentAbort = () => stop(parent!.reason);
 
     const timer = setTimeout(() => stop(limits.onTimeout()), limits.timeoutMs);
     timer.unref();
-    parent?.addEventListener('abort', onParentAbort);
-    active.add(stop);
+    scope.add(stop);
 
     let result: T;
     try {
-      result = task(controller.signal);
+      result = task(signal);
     } catch (error) {
       if (finish()) {
         reject(error);
@@ -93,38 +101,23 @@ export function runBounded<T>(
   });
 }
 
-/**
- * Waits `delayMs`; rejects with the abort reason if `parent` aborts or the
- * stop function registered in `active` is called first.
- */
-export function sleep(
-  delayMs: number,
-  parent: AbortSignal | undefined,
-  active: Set<StopFunction>,
-): Promise<void> {
-  if (parent?.aborted) {
-    return Promise.reject(parent.reason);
+/** Waits `delayMs`; rejects with the abort reason if `scope` aborts first. */
+export function sleep(delayMs: number, scope: AbortScope): Promise<void> {
+  if (scope.aborted) {
+    return Promise.reject(scope.reason);
   }
 
   return new Promise<void>((resolve, reject) => {
-    const finish = () => {
-      clearTimeout(timer);
-      parent?.removeEventListener('abort', onParentAbort);
-      active.delete(stop);
-    };
     const stop: StopFunction = (reason) => {
-      finish();
+      clearTimeout(timer);
       reject(reason);
     };
-    const onParentAbort = () => stop(parent!.reason);
-
     const timer = setTimeout(() => {
-      finish();
+      scope.delete(stop);
       resolve();
     }, delayMs);
     timer.unref();
-    parent?.addEventListener('abort', onParentAbort);
-    active.add(stop);
+    scope.add(stop);
   });
 }
 

@@ -11,6 +11,11 @@ export type {
   ToolCallResult,
   ToolCallSuccess,
 } from './call-types';
+export {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_TIMEOUT_MS,
+  type ToolCoordinatorConfig,
+} from './coordinator-config';
 export { QUEUE_WAIT_BUCKETS, TOOL_DURATION_BUCKETS } from './core-metrics';
 export {
   describeError,
@@ -68,12 +73,7 @@ export {
   ToolConfigStore,
   type ToolConfigStoreConfig,
 } from './tool-config-store';
-export {
-  DEFAULT_CONCURRENCY,
-  DEFAULT_TIMEOUT_MS,
-  ToolCoordinator,
-  type ToolCoordinatorConfig,
-} from './tool-coordinator';
+export { ToolCoordinator } from './tool-coordinator';
 export type {
   ConfigField,
   JsonSchema,

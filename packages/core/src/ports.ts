@@ -18,7 +18,7 @@ export interface ToolInvocation extends ToolCallContext {
 /**
  * Runs the tools of one kind. The coordinator owns timeouts, retries,
  * concurrency and metrics; an executor only runs one attempt and stops when
- * `signal` aborts.
+ * `call.signal` aborts.
  *
  * @example
  * import type { ToolExecutor } from '@agentnode/core';
@@ -43,9 +43,9 @@ export interface ToolExecutor {
    * Runs one attempt. The value returned (or resolved) is the call's result;
    * a throw or rejection fails the attempt. Throw a `ToolError` with
    * `retryable: true`, or any error with a `retryable: true` property, to let
-   * the retry policy try again.
+   * the retry policy try again. `call.signal` aborts on timeout or abort.
    */
-  run(call: ToolInvocation, signal: AbortSignal): unknown;
+  run(call: ToolInvocation): unknown;
 }
 
 /** How a finished call ended. */

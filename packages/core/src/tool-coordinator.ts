@@ -1,133 +1,40 @@
-import { randomUUID } from 'node:crypto';
-import type { MetricsRegistry } from '@agentnode/metrics';
-import pLimit, { type LimitFunction } from 'p-limit';
-import { type PlannedCall, planBatch } from './batch-plan';
-import { runBounded, type StopFunction, sleep } from './bounded-run';
+import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
+import { AbortScope } from './abort-scope';
+import { planBatch } from './batch-plan';
+import { BatchRun } from './batch-run';
+import { runBounded, sleep } from './bounded-run';
+import { type CallState, newCallState } from './call-state';
 import type {
   CoordinatorEvents,
   ExecuteManyOptions,
   ExecuteOptions,
-  ToolCallFailure,
   ToolCallRequest,
   ToolCallResult,
 } from './call-types';
+import {
+  checkBatch,
+  checkConfigObject,
+  checkExecuteOptions,
+  type ResolvedCoordinatorConfig,
+  resolveConfig,
+  type ToolCoordinatorConfig,
+} from './coordinator-config';
 import { createToolMetrics, type ToolMetrics } from './core-metrics';
 import { describeError, isToolError, ToolError } from './errors';
 import { ExecutionLogWriter } from './execution-log-writer';
 import { type Logger, stderrErrorLogger } from './logger';
-import type { AttestationGate, CallStatus, ExecutionLog, ToolExecutor } from './ports';
-import { requiresAttestation } from './privacy-tier';
-import {
-  computeRetryDelayMs,
-  NO_RETRY,
-  type ResolvedRetryPolicy,
-  type RetryPolicy,
-  resolveRetryPolicy,
-} from './retry-policy';
+import type { AttestationGate, AttestationRequest, CallStatus, ToolInvocation } from './ports';
+import { type PrivacyTier, requiresAttestation } from './privacy-tier';
+import { computeRetryDelayMs, type ResolvedRetryPolicy, resolveRetryPolicy } from './retry-policy';
 import { TaskSupervisor } from './task-supervisor';
 import { ToolConfigStore } from './tool-config-store';
 import type { RegisteredTool, ToolParams } from './tool-definition';
-import { isTimeout, ToolRegistry, type ToolRegistryEntry } from './tool-registry';
+import { ToolRegistry, type ToolRegistryEntry } from './tool-registry';
 import { type EventListener, logListenerError, TypedEvents } from './typed-events';
 
-/** What {@link ToolCoordinator} takes. Every field is optional. */
-export interface ToolCoordinatorConfig {
-  /** The tools to run. @default a new, empty `ToolRegistry` */
-  registry?: ToolRegistry;
-  /** Executors to add to the registry, one per kind. @default [] */
-  executors?: readonly ToolExecutor[];
-  /** Config layers of the tools. @default a new, empty `ToolConfigStore` */
-  configStore?: ToolConfigStore;
-  /** Registry for the tool metrics; without one nothing is recorded. */
-  metrics?: MetricsRegistry;
-  /** Where caught errors are reported. @default errors to stderr, the rest dropped */
-  logger?: Logger;
-  /** Asked before a tool of tier `cpu_tee` or above runs; without one such tools fail with `ATTESTATION_REQUIRED`. */
-  attestationGate?: AttestationGate;
-  /** Where finished calls are recorded, in batches. */
-  executionLog?: ExecutionLog;
-  /** @default 100 */
-  executionLogBatchSize?: number;
-  /** @default 100 */
-  executionLogFlushIntervalMs?: number;
-  /** Records held while the log is slow; the oldest are dropped beyond it. @default 10_000 */
-  executionLogMaxBufferedRecords?: number;
-  /** Time limit of one attempt when neither the call nor the tool sets one. @default 60_000 */
-  defaultTimeoutMs?: number;
-  /** Time limit of one attestation check; running past it refuses the call. @default 10_000 */
-  attestationTimeoutMs?: number;
-  /**
-   * Calls of one batch running at once, unless the batch sets its own. A
-   * bound keeps a large batch from exhausting memory, sockets or a rate limit.
-   * @default 32
-   */
-  concurrency?: number;
-  /** Retry policy of tools and calls that set none. @default one attempt, no retry */
-  retry?: RetryPolicy;
-  /** Supervisor of background work such as log writes. @default a new one with this logger and metrics */
-  tasks?: TaskSupervisor;
-}
-
-/** Default of {@link ToolCoordinatorConfig.concurrency}. */
-export const DEFAULT_CONCURRENCY = 32;
-/** Default of {@link ToolCoordinatorConfig.defaultTimeoutMs}. */
-export const DEFAULT_TIMEOUT_MS = 60_000;
-
-const CONFIG_KEYS = new Set([
-  'registry',
-  'executors',
-  'configStore',
-  'metrics',
-  'logger',
-  'attestationGate',
-  'executionLog',
-  'executionLogBatchSize',
-  'executionLogFlushIntervalMs',
-  'executionLogMaxBufferedRecords',
-  'defaultTimeoutMs',
-  'attestationTimeoutMs',
-  'concurrency',
-  'retry',
-  'tasks',
-]);
 const UNRESOLVED_KIND = 'unknown';
 const UNRESOLVED_TOOL = 'unknown';
-
-interface ResolvedConfig {
-  readonly defaultTimeoutMs: number;
-  readonly attestationTimeoutMs: number;
-  readonly concurrency: number;
-  readonly retry: ResolvedRetryPolicy;
-}
-
-/** Everything one call needs, filled in as it goes. */
-interface CallState {
-  readonly callId: string;
-  readonly id: string;
-  readonly key: string;
-  readonly params: unknown;
-  readonly agentId: string | undefined;
-  readonly timeoutMs: number | undefined;
-  readonly retry: RetryPolicy | undefined;
-  /** Aborts this call: the caller's signal, the batch's, or the call's total time limit. */
-  readonly signal: AbortSignal | undefined;
-  readonly limit: LimitFunction | undefined;
-  /** Set when the call fails before it is run, for example a failed dependency. */
-  readonly failure: ToolError | undefined;
-  /** Told as soon as a started call fails. */
-  readonly onFailure?: ((error: ToolError) => void) | undefined;
-  entry: ToolRegistryEntry | undefined;
-  started: boolean;
-  attempts: number;
-  queueWaitMs: number;
-  runStartMs: number;
-}
-
-/** A batch started by {@link ToolCoordinator.executeMany} or {@link ToolCoordinator.stream}. */
-interface RunningBatch {
-  readonly results: Promise<ToolCallResult[]>;
-  abort(reason: ToolError): void;
-}
 
 /**
  * Runs tool calls: resolves the key, validates parameters, merges config,
@@ -159,17 +66,20 @@ export class ToolCoordinator {
   readonly configStore: ToolConfigStore;
   /** Supervisor of background work; hosts may spawn their own tasks on it. */
   readonly tasks: TaskSupervisor;
-  readonly #config: ResolvedConfig;
+  readonly #config: ResolvedCoordinatorConfig;
   readonly #logger: Logger;
   readonly #gate: AttestationGate | undefined;
   readonly #metrics: ToolMetrics | undefined;
   readonly #log: ExecutionLogWriter | undefined;
   readonly #events: TypedEvents<CoordinatorEvents>;
-  readonly #active = new Set<StopFunction>();
-  readonly #batches = new Set<RunningBatch>();
-  readonly #calls = new Set<Promise<ToolCallResult>>();
+  /** Parent of every batch, call and attempt; `close()` aborts it. */
+  readonly #root = new AbortScope();
+  /** Random per coordinator, so call ids of two coordinators never collide. */
+  readonly #callIdPrefix = `${randomBytes(6).toString('hex')}-`;
+  #callSequence = 0;
+  #runningCalls = 0;
+  #onIdle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
-  #closeReason: ToolError | undefined;
 
   constructor(config: ToolCoordinatorConfig = {}) {
     checkConfigObject(config);
@@ -184,7 +94,17 @@ export class ToolCoordinator {
     this.tasks =
       config.tasks ?? new TaskSupervisor({ logger: this.#logger, metrics: config.metrics });
     this.#gate = config.attestationGate;
-    this.#log = config.executionLog && createLogWriter(config, this.tasks, this.#logger);
+    this.#log =
+      config.executionLog &&
+      new ExecutionLogWriter({
+        log: config.executionLog,
+        maxBatchSize: this.#config.executionLogBatchSize,
+        flushIntervalMs: this.#config.executionLogFlushIntervalMs,
+        maxBufferedRecords: this.#config.executionLogMaxBufferedRecords,
+        tasks: this.tasks,
+        logger: this.#logger,
+        metrics: config.metrics,
+      });
 
     const listenerErrors = this.#metrics?.listenerErrors;
     this.#events = new TypedEvents(
@@ -231,46 +151,48 @@ export class ToolCoordinator {
     params: ToolParams = {},
     options: ExecuteOptions = {},
   ): Promise<ToolCallResult<T>> {
-    const callId = randomUUID();
+    const callId = this.#newCallId();
     let failure: ToolError | undefined;
-    let signal = options.signal;
-    let cleanup: (() => void) | undefined;
+    let scope = this.#root;
+    let timer: NodeJS.Timeout | undefined;
 
     try {
       checkExecuteOptions(options);
+      if (options.signal !== undefined || options.totalTimeoutMs !== undefined) {
+        scope = new AbortScope(this.#root, options.signal);
+      }
       if (options.totalTimeoutMs !== undefined) {
-        ({ signal, cleanup } = withTotalTimeout(
-          options.signal,
-          options.totalTimeoutMs,
-          'The call',
-        ));
+        const totalTimeoutMs = options.totalTimeoutMs;
+        timer = setTimeout(
+          () => scope.abort(totalTimeout('The call', totalTimeoutMs)),
+          totalTimeoutMs,
+        );
+        timer.unref();
       }
     } catch (error) {
       failure = error as ToolError;
     }
 
+    const state = newCallState({
+      callId,
+      id: options.id ?? callId,
+      key,
+      params,
+      agentId: options.agentId,
+      timeoutMs: options.timeoutMs,
+      retry: options.retry,
+      scope,
+      limit: undefined,
+      failure,
+      onFailure: undefined,
+    });
     try {
-      return (await this.#track(
-        this.#runCall({
-          callId,
-          id: options.id ?? callId,
-          key,
-          params,
-          agentId: options.agentId,
-          timeoutMs: options.timeoutMs,
-          retry: options.retry,
-          signal,
-          limit: undefined,
-          failure,
-          entry: undefined,
-          started: false,
-          attempts: 0,
-          queueWaitMs: 0,
-          runStartMs: 0,
-        }),
-      )) as ToolCallResult<T>;
+      return (await this.#runCall(state)) as ToolCallResult<T>;
     } finally {
-      cleanup?.();
+      clearTimeout(timer);
+      if (scope !== this.#root) {
+        scope.dispose();
+      }
     }
   }
 
@@ -360,98 +282,87 @@ export class ToolCoordinator {
   }
 
   async #close(): Promise<void> {
-    const reason = new ToolError(
-      'ABORTED',
-      'The call was aborted because the coordinator is closing.',
+    this.#root.abort(
+      new ToolError('ABORTED', 'The call was aborted because the coordinator is closing.'),
     );
-    this.#closeReason = reason;
-    for (const batch of this.#batches) {
-      batch.abort(reason);
-    }
-    for (const stop of [...this.#active]) {
-      stop(reason);
+    if (this.#runningCalls > 0) {
+      await new Promise<void>((resolve) => {
+        this.#onIdle = resolve;
+      });
     }
 
-    await Promise.all(this.#calls);
     await this.#log?.flush();
     await this.tasks.drain();
+    this.#metrics?.detach();
   }
 
-  #track(call: Promise<ToolCallResult>): Promise<ToolCallResult> {
-    this.#calls.add(call);
-    void call.then(() => this.#calls.delete(call));
+  #newCallId(): string {
+    this.#callSequence++;
 
-    return call;
+    return this.#callIdPrefix + this.#callSequence.toString(36);
   }
 
   #startBatch(
     calls: readonly ToolCallRequest[],
     options: ExecuteManyOptions,
     onSettled: ((result: ToolCallResult) => void) | undefined,
-  ): RunningBatch {
+  ): { results: Promise<ToolCallResult[]>; abort: (reason: ToolError) => void } {
     checkBatch(calls, options);
     const planned = planBatch(calls);
-    const concurrency = options.concurrency ?? this.#config.concurrency;
-    const limit = pLimit({ concurrency, rejectOnClear: true });
+    const limit = pLimit({
+      concurrency: options.concurrency ?? this.#config.concurrency,
+      rejectOnClear: true,
+    });
 
-    const controller = new AbortController();
-    const abort = (reason: unknown) => {
-      if (!controller.signal.aborted) {
-        controller.abort(reason);
-        limit.clearQueue();
-      }
-    };
-    const onCallerAbort = () => abort(options.signal!.reason);
-    options.signal?.addEventListener('abort', onCallerAbort);
-    if (options.signal?.aborted) {
-      abort(options.signal.reason);
-    }
+    const scope = new AbortScope(this.#root, options.signal);
+    // Queued calls of an aborted batch fail at once instead of waiting for a slot.
+    scope.add(() => limit.clearQueue());
+    const { totalTimeoutMs } = options;
     const timer =
-      options.totalTimeoutMs === undefined
+      totalTimeoutMs === undefined
         ? undefined
-        : setTimeout(() => abort(batchTimeout(options.totalTimeoutMs!)), options.totalTimeoutMs);
+        : setTimeout(() => scope.abort(totalTimeout('The batch', totalTimeoutMs)), totalTimeoutMs);
     timer?.unref();
 
-    let batch: RunningBatch;
-    const results = new Promise<ToolCallResult[]>((resolve) => {
-      const failFast = (id: string, error: ToolError) =>
-        abort(
-          new ToolError(
-            'ABORTED',
-            `The call was aborted because call "${id}" failed and the batch is fail-fast.`,
-            {
-              cause: error,
-            },
-          ),
-        );
-      const run = new BatchRun(planned, calls, options, controller.signal, limit, {
-        onSettled: (result) => {
-          onSettled?.(result);
-          if (!result.ok && options.failFast === true) {
-            failFast(result.id, result.error);
-          }
-        },
-        onFailure: options.failFast === true ? failFast : undefined,
-      });
-
-      run.start(
-        (state) => this.#track(this.#runCall(state)),
-        (all) => {
-          clearTimeout(timer);
-          options.signal?.removeEventListener('abort', onCallerAbort);
-          this.#batches.delete(batch);
-          resolve(all);
-        },
+    const failFast = (id: string, error: ToolError) =>
+      scope.abort(
+        new ToolError(
+          'ABORTED',
+          `The call was aborted because call "${id}" failed and the batch is fail-fast.`,
+          {
+            cause: error,
+          },
+        ),
       );
+    const run = new BatchRun({
+      planned,
+      calls,
+      options,
+      scope,
+      limit,
+      newCallId: () => this.#newCallId(),
+      runCall: (state) => this.#runCall(state),
+      onSettled: (result) => {
+        onSettled?.(result);
+        if (!result.ok && options.failFast === true) {
+          failFast(result.id, result.error);
+        }
+      },
+      onFailure: options.failFast === true ? failFast : undefined,
     });
-    batch = { results, abort };
-    this.#batches.add(batch);
 
-    return batch;
+    const results = run.run().then((all) => {
+      clearTimeout(timer);
+      scope.dispose();
+      return all;
+    });
+
+    return { results, abort: scope.abort };
   }
 
   async #runCall(state: CallState): Promise<ToolCallResult> {
-    const startedAt = Date.now();
+    this.#runningCalls++;
+    const startedAt = this.#log ? Date.now() : 0;
     const queuedAt = performance.now();
     state.runStartMs = queuedAt;
 
@@ -463,7 +374,12 @@ export class ToolCoordinator {
       error = this.#toCallError(raw, state);
     }
 
-    return this.#finish(state, startedAt, value, error);
+    const result = this.#finish(state, startedAt, value, error);
+    if (--this.#runningCalls === 0) {
+      this.#onIdle?.();
+    }
+
+    return result;
   }
 
   async #prepareAndRun(state: CallState, queuedAt: number): Promise<unknown> {
@@ -490,50 +406,51 @@ export class ToolCoordinator {
     );
     const timeoutMs = state.timeoutMs ?? tool.timeoutMs ?? this.#config.defaultTimeoutMs;
 
-    if (state.signal?.aborted) {
-      throw state.signal.reason;
+    if (state.scope.aborted) {
+      throw state.scope.reason;
     }
-
-    const run = async () => {
-      this.#markStarted(state, tool, queuedAt);
-      try {
-        return await this.#runAttempts(state, entry, params, config, retry, timeoutMs);
-      } catch (raw) {
-        // Reported here, before p-limit hands the freed slot to a queued
-        // call, so a fail-fast batch aborts before starting another call.
-        const error = this.#toCallError(raw, state);
-        state.onFailure?.(error);
-        throw error;
-      }
-    };
     if (!state.limit) {
-      return run();
+      this.#markStarted(state, tool, queuedAt);
+      return this.#runAttempts(state, entry, params, config, retry, timeoutMs);
     }
 
-    this.#metrics?.queued.inc({ kind: tool.kind });
+    const live = this.#metrics?.live;
+    live?.queued(tool.kind, 1);
     try {
-      return await state.limit(() => {
-        this.#metrics?.queued.dec({ kind: tool.kind });
-        return run();
+      return await state.limit(async () => {
+        live?.queued(tool.kind, -1);
+        this.#markStarted(state, tool, queuedAt);
+        try {
+          return await this.#runAttempts(state, entry, params, config, retry, timeoutMs);
+        } catch (raw) {
+          // Reported here, before p-limit hands the freed slot to a queued
+          // call, so a fail-fast batch aborts before starting another call.
+          const error = this.#toCallError(raw, state);
+          state.onFailure?.(error);
+          throw error;
+        }
       });
     } finally {
       if (!state.started) {
-        this.#metrics?.queued.dec({ kind: tool.kind });
+        live?.queued(tool.kind, -1);
       }
     }
   }
 
   #markStarted(state: CallState, tool: RegisteredTool, queuedAt: number): void {
     state.started = true;
-    state.runStartMs = performance.now();
+    // A call outside a batch never waits, so it reuses the first timestamp.
+    state.runStartMs = state.limit ? performance.now() : queuedAt;
     state.queueWaitMs = state.runStartMs - queuedAt;
 
     if (this.#metrics) {
-      this.#metrics.queueWait.observe(
-        { kind: tool.kind, tool: tool.keyWithoutVersion },
-        state.queueWaitMs / 1000,
-      );
-      this.#metrics.inFlight.inc({ kind: tool.kind });
+      this.#metrics.live.inFlight(tool.kind, 1);
+      if (state.limit) {
+        this.#metrics.queueWait.observe(
+          { kind: tool.kind, tool: tool.keyWithoutVersion },
+          state.queueWaitMs / 1000,
+        );
+      }
     }
     if (this.#events.has('callStarted')) {
       this.#events.emit('callStarted', {
@@ -561,31 +478,14 @@ export class ToolCoordinator {
     }
 
     for (let attempt = 1; ; attempt++) {
-      if (this.#closeReason) {
-        throw this.#closeReason;
-      }
       state.attempts = attempt;
       try {
         return await runBounded(
-          (signal) =>
-            executor.run(
-              {
-                callId: state.callId,
-                key: tool.key,
-                config,
-                signal,
-                attempt,
-                agentId: state.agentId,
-                tool,
-                params,
-              },
-              signal,
-            ),
+          (signal) => executor.run(new Invocation(state, tool, params, config, attempt, signal)),
           {
             timeoutMs,
-            parent: state.signal,
+            scope: state.scope,
             onTimeout: () => attemptTimeout(tool.key, timeoutMs),
-            active: this.#active,
             onLateRejection: (error) =>
               this.#logger.debug('A tool rejected after its call had already ended.', {
                 callId: state.callId,
@@ -596,18 +496,12 @@ export class ToolCoordinator {
         );
       } catch (raw) {
         const error = this.#toCallError(raw, state);
-        if (attempt >= retry.maxAttempts || state.signal?.aborted || !isRetryable(error, retry)) {
+        if (attempt >= retry.maxAttempts || state.scope.aborted || !isRetryable(error, retry)) {
           throw error;
         }
 
         const delayMs = computeRetryDelayMs(retry, attempt);
-        if (this.#metrics) {
-          const labels = { kind: tool.kind, tool: tool.keyWithoutVersion };
-          this.#metrics.retries.inc(labels);
-          if (error.code === 'TIMEOUT') {
-            this.#metrics.timeouts.inc(labels);
-          }
-        }
+        this.#countRetry(tool, error);
         if (this.#events.has('callRetrying')) {
           this.#events.emit('callRetrying', {
             callId: state.callId,
@@ -618,8 +512,20 @@ export class ToolCoordinator {
             error,
           });
         }
-        await sleep(delayMs, state.signal, this.#active);
+        await sleep(delayMs, state.scope);
       }
+    }
+  }
+
+  #countRetry(tool: RegisteredTool, error: ToolError): void {
+    if (!this.#metrics) {
+      return;
+    }
+
+    const labels = { kind: tool.kind, tool: tool.keyWithoutVersion };
+    this.#metrics.retries.inc(labels);
+    if (error.code === 'TIMEOUT') {
+      this.#metrics.timeouts.inc(labels);
     }
   }
 
@@ -643,29 +549,20 @@ export class ToolCoordinator {
     let decision: unknown;
     try {
       decision = await runBounded(
-        (signal) =>
-          gate.check({
-            tier: tool.privacyTier,
-            key: tool.key,
-            callId: state.callId,
-            agentId: state.agentId,
-            signal,
-          }),
+        (signal) => gate.check(new AttestationCheck(state, tool, signal)),
         {
           timeoutMs,
-          parent: state.signal,
+          scope: state.scope,
           onTimeout: () => refuse(`the attestation gate did not answer within ${timeoutMs} ms`),
-          active: this.#active,
           onLateRejection: (error) =>
-            this.#logger.debug('The attestation gate rejected after its check ended.', { error }),
+            this.#logger.debug('The attestation gate rejected after its check ended.', {
+              callId: state.callId,
+              error,
+            }),
         },
       );
     } catch (error) {
-      if (
-        state.signal?.aborted ||
-        isToolError(error, 'ATTESTATION_REQUIRED') ||
-        isToolError(error, 'ABORTED')
-      ) {
+      if (state.scope.aborted || isToolError(error, 'ATTESTATION_REQUIRED')) {
         throw error;
       }
       throw refuse(`the attestation check failed: ${describeError(error)}`, error);
@@ -674,20 +571,21 @@ export class ToolCoordinator {
     const answer = decision as { allowed?: unknown; reason?: unknown } | null | undefined;
     if (answer?.allowed !== true) {
       const reason = typeof answer?.reason === 'string' ? answer.reason : 'no reason given';
-      throw refuse(`the attestation gate refused it: ${reason}`);
+      throw refuse(`the attestation gate rejected it: ${reason}`);
     }
   }
 
   #toCallError(raw: unknown, state: CallState): ToolError {
     const key = state.entry?.tool.key ?? state.key;
+    const { scope } = state;
     // A call still queued when its batch aborted gets the batch's reason,
     // not the generic AbortError p-limit rejects it with.
-    const cause = !state.started && state.signal?.aborted ? state.signal.reason : raw;
+    const cause = !state.started && scope.aborted && !isToolError(raw) ? scope.reason : raw;
 
     if (isToolError(cause)) {
       return cause.callId === state.callId ? cause : cause.forCall(key, state.callId);
     }
-    if (cause === state.signal?.reason && state.signal?.aborted) {
+    if (scope.aborted && cause === scope.reason) {
       return new ToolError('ABORTED', `The call was aborted: ${describeError(cause)}.`, {
         key,
         callId: state.callId,
@@ -723,7 +621,7 @@ export class ToolCoordinator {
         this.#metrics.timeouts.inc({ kind, tool: labels.tool });
       }
       if (state.started) {
-        this.#metrics.inFlight.dec({ kind });
+        this.#metrics.live.inFlight(kind, -1);
       }
     }
 
@@ -756,170 +654,70 @@ export class ToolCoordinator {
       attempts: state.attempts,
     });
 
-    const base = { id: state.id, callId: state.callId, key, durationMs, attempts: state.attempts };
-    return error ? { ok: false, ...base, error } : { ok: true, ...base, value };
+    const { id, callId, attempts } = state;
+    return error
+      ? { ok: false, id, callId, key, durationMs, attempts, error }
+      : { ok: true, id, callId, key, durationMs, attempts, value };
   }
-}
-
-interface BatchHooks {
-  /** Told about each result as it settles. */
-  readonly onSettled: (result: ToolCallResult) => void;
-  /** Told as soon as a started call fails, before its result settles. */
-  readonly onFailure: ((id: string, error: ToolError) => void) | undefined;
 }
 
 /**
- * Schedules the calls of one batch: roots first, each dependent once its
- * inputs succeeded, and fails dependents of a failed call with `DEPENDENCY_FAILED`.
+ * What the executor receives. A class rather than an object literal with a
+ * getter, because V8 builds such literals on a slow path; the AbortSignal
+ * is created only if the tool reads it.
  */
-class BatchRun {
-  readonly #planned: readonly PlannedCall[];
-  readonly #calls: readonly ToolCallRequest[];
-  readonly #options: ExecuteManyOptions;
-  readonly #signal: AbortSignal;
-  readonly #limit: LimitFunction;
-  readonly #onSettled: (result: ToolCallResult) => void;
-  readonly #onFailure: ((id: string, error: ToolError) => void) | undefined;
-  readonly #results: ToolCallResult[];
-  readonly #waitingFor: number[];
-  #pending: number;
-  #runCall!: (state: CallState) => Promise<ToolCallResult>;
-  #onDone!: (results: ToolCallResult[]) => void;
+class Invocation implements ToolInvocation {
+  readonly callId: string;
+  readonly key: string;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly attempt: number;
+  readonly agentId: string | undefined;
+  readonly tool: RegisteredTool;
+  readonly params: ToolParams;
+  readonly #signal: () => AbortSignal;
 
   constructor(
-    planned: readonly PlannedCall[],
-    calls: readonly ToolCallRequest[],
-    options: ExecuteManyOptions,
-    signal: AbortSignal,
-    limit: LimitFunction,
-    hooks: BatchHooks,
+    state: CallState,
+    tool: RegisteredTool,
+    params: ToolParams,
+    config: Readonly<Record<string, unknown>>,
+    attempt: number,
+    signal: () => AbortSignal,
   ) {
-    this.#planned = planned;
-    this.#calls = calls;
-    this.#options = options;
+    this.callId = state.callId;
+    this.key = tool.key;
+    this.config = config;
+    this.attempt = attempt;
+    this.agentId = state.agentId;
+    this.tool = tool;
+    this.params = params;
     this.#signal = signal;
-    this.#limit = limit;
-    this.#onSettled = hooks.onSettled;
-    this.#onFailure = hooks.onFailure;
-    this.#results = new Array(calls.length);
-    this.#waitingFor = planned.map((call) => call.dependencies.length);
-    this.#pending = calls.length;
   }
 
-  start(
-    runCall: (state: CallState) => Promise<ToolCallResult>,
-    onDone: (results: ToolCallResult[]) => void,
-  ): void {
-    this.#runCall = runCall;
-    this.#onDone = onDone;
-    if (this.#pending === 0) {
-      onDone(this.#results);
-      return;
-    }
-
-    for (const call of this.#planned) {
-      if (call.dependencies.length === 0) {
-        this.#launch(call.index, undefined);
-      }
-    }
-  }
-
-  #launch(index: number, failure: ToolError | undefined): void {
-    const planned = this.#planned[index]!;
-    const request = this.#calls[index]!;
-    const callId = randomUUID();
-    let params: unknown = request.params ?? {};
-    let buildFailure = failure;
-
-    if (
-      !buildFailure &&
-      (planned.dependencies.length > 0 || typeof request.params === 'function')
-    ) {
-      try {
-        params = this.#buildParams(request, planned);
-      } catch (error) {
-        buildFailure = new ToolError(
-          'INVALID_PARAMETERS',
-          `Call "${planned.id}": building its parameters failed: ${describeError(error)}`,
-          { key: request.key, callId, cause: error },
-        );
-      }
-    }
-
-    const state: CallState = {
-      callId,
-      id: planned.id,
-      key: request.key,
-      params,
-      agentId: request.agentId ?? this.#options.agentId,
-      timeoutMs: request.timeoutMs ?? this.#options.timeoutMs,
-      retry: request.retry ?? this.#options.retry,
-      signal: this.#signal,
-      limit: this.#limit,
-      failure: buildFailure,
-      onFailure: this.#onFailure && ((error: ToolError) => this.#onFailure?.(planned.id, error)),
-      entry: undefined,
-      started: false,
-      attempts: 0,
-      queueWaitMs: 0,
-      runStartMs: 0,
-    };
-
-    void this.#runCall(state).then((result) => this.#settle(index, result));
-  }
-
-  #buildParams(request: ToolCallRequest, planned: PlannedCall): ToolParams {
-    const outputs: Record<string, unknown> = {};
-    for (const dependency of planned.dependencies) {
-      const result = this.#results[dependency]!;
-      outputs[result.id] = result.ok ? result.value : undefined;
-    }
-
-    const base =
-      typeof request.params === 'function' ? request.params(outputs) : (request.params ?? {});
-    if (!request.inputs) {
-      return base;
-    }
-
-    const params: Record<string, unknown> = { ...base };
-    for (const [name, id] of Object.entries(request.inputs)) {
-      params[name] = outputs[id];
-    }
-
-    return params;
-  }
-
-  #settle(index: number, result: ToolCallResult): void {
-    if (this.#results[index] !== undefined) {
-      return;
-    }
-    this.#results[index] = result;
-    this.#onSettled(result);
-
-    for (const dependent of this.#planned[index]!.dependents) {
-      if (this.#results[dependent] !== undefined || this.#waitingFor[dependent] === -1) {
-        continue;
-      }
-      if (!result.ok) {
-        this.#waitingFor[dependent] = -1;
-        this.#launch(dependent, dependencyFailed(this.#planned[dependent]!, result));
-      } else if (--this.#waitingFor[dependent]! === 0) {
-        this.#launch(dependent, undefined);
-      }
-    }
-
-    if (--this.#pending === 0) {
-      this.#onDone(this.#results);
-    }
+  get signal(): AbortSignal {
+    return this.#signal();
   }
 }
 
-function dependencyFailed(planned: PlannedCall, input: ToolCallFailure): ToolError {
-  return new ToolError(
-    'DEPENDENCY_FAILED',
-    `Call "${planned.id}" did not run because its input "${input.id}" failed with ${input.error.code}: ${input.error.message}`,
-    { cause: input.error, key: input.key },
-  );
+/** What the attestation gate receives; the AbortSignal is created only if the gate reads it. */
+class AttestationCheck implements AttestationRequest {
+  readonly tier: PrivacyTier;
+  readonly key: string;
+  readonly callId: string;
+  readonly agentId: string | undefined;
+  readonly #signal: () => AbortSignal;
+
+  constructor(state: CallState, tool: RegisteredTool, signal: () => AbortSignal) {
+    this.tier = tool.privacyTier;
+    this.key = tool.key;
+    this.callId = state.callId;
+    this.agentId = state.agentId;
+    this.#signal = signal;
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal();
+  }
 }
 
 function isRetryable(error: ToolError, retry: ResolvedRetryPolicy): boolean {
@@ -929,8 +727,8 @@ function isRetryable(error: ToolError, retry: ResolvedRetryPolicy): boolean {
     case 'EXECUTION_FAILED':
       return error.retryable;
     default:
-      // Aborts, invalid parameters, missing config, refused attestation and
-      // the rest fail the same way every time.
+      // Aborts, invalid parameters, missing config, a rejected attestation
+      // and the rest fail the same way every time.
       return false;
   }
 }
@@ -955,190 +753,9 @@ function attemptTimeout(key: string, timeoutMs: number): ToolError {
   });
 }
 
-function batchTimeout(totalTimeoutMs: number): ToolError {
+function totalTimeout(what: 'The call' | 'The batch', totalTimeoutMs: number): ToolError {
   return new ToolError(
     'TIMEOUT',
-    `The batch did not finish within totalTimeoutMs ${totalTimeoutMs}.`,
+    `${what} did not finish within totalTimeoutMs ${totalTimeoutMs}.`,
   );
-}
-
-function withTotalTimeout(
-  parent: AbortSignal | undefined,
-  totalTimeoutMs: number,
-  what: string,
-): { signal: AbortSignal; cleanup: () => void } {
-  const controller = new AbortController();
-  const onParentAbort = () => controller.abort(parent!.reason);
-  parent?.addEventListener('abort', onParentAbort);
-  if (parent?.aborted) {
-    onParentAbort();
-  }
-
-  const timer = setTimeout(
-    () =>
-      controller.abort(
-        new ToolError('TIMEOUT', `${what} did not finish within totalTimeoutMs ${totalTimeoutMs}.`),
-      ),
-    totalTimeoutMs,
-  );
-  timer.unref();
-
-  return {
-    signal: controller.signal,
-    cleanup: () => {
-      clearTimeout(timer);
-      parent?.removeEventListener('abort', onParentAbort);
-    },
-  };
-}
-
-function checkConfigObject(config: ToolCoordinatorConfig): void {
-  if (typeof config !== 'object' || config === null) {
-    throw new ToolError(
-      'INVALID_CONFIG',
-      `Coordinator config must be an object, got ${String(config)}.`,
-    );
-  }
-
-  for (const name of Object.keys(config)) {
-    if (!CONFIG_KEYS.has(name)) {
-      throw new ToolError(
-        'INVALID_CONFIG',
-        `Coordinator config has unknown option "${name}"; known options are ${[...CONFIG_KEYS].join(', ')}.`,
-      );
-    }
-  }
-}
-
-function resolveConfig(config: ToolCoordinatorConfig): ResolvedConfig {
-  const resolved = {
-    defaultTimeoutMs: config.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-    attestationTimeoutMs: config.attestationTimeoutMs ?? 10_000,
-    concurrency: config.concurrency ?? DEFAULT_CONCURRENCY,
-    retry: resolveRetryPolicy(config.retry, NO_RETRY, 'Coordinator config', 'INVALID_CONFIG'),
-  };
-
-  checkTimeout('defaultTimeoutMs', resolved.defaultTimeoutMs, 'INVALID_CONFIG');
-  checkTimeout('attestationTimeoutMs', resolved.attestationTimeoutMs, 'INVALID_CONFIG');
-  checkConcurrency(resolved.concurrency, 'INVALID_CONFIG');
-  checkPositiveInteger('executionLogBatchSize', config.executionLogBatchSize);
-  checkTimeout('executionLogFlushIntervalMs', config.executionLogFlushIntervalMs, 'INVALID_CONFIG');
-  checkPositiveInteger('executionLogMaxBufferedRecords', config.executionLogMaxBufferedRecords);
-  if (config.executionLog !== undefined && typeof config.executionLog?.record !== 'function') {
-    throw new ToolError(
-      'INVALID_CONFIG',
-      'Option "executionLog" must be an object with a "record" function.',
-    );
-  }
-  if (config.attestationGate !== undefined && typeof config.attestationGate?.check !== 'function') {
-    throw new ToolError(
-      'INVALID_CONFIG',
-      'Option "attestationGate" must be an object with a "check" function.',
-    );
-  }
-
-  return Object.freeze(resolved);
-}
-
-function createLogWriter(
-  config: ToolCoordinatorConfig,
-  tasks: TaskSupervisor,
-  logger: Logger,
-): ExecutionLogWriter {
-  return new ExecutionLogWriter({
-    log: config.executionLog!,
-    maxBatchSize: config.executionLogBatchSize ?? 100,
-    flushIntervalMs: config.executionLogFlushIntervalMs ?? 100,
-    maxBufferedRecords: config.executionLogMaxBufferedRecords ?? 10_000,
-    tasks,
-    logger,
-    metrics: config.metrics,
-  });
-}
-
-function checkExecuteOptions(options: ExecuteOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new ToolError(
-      'INVALID_OPTIONS',
-      `Call options must be an object, got ${String(options)}.`,
-    );
-  }
-  checkTimeout('timeoutMs', options.timeoutMs, 'INVALID_OPTIONS');
-  checkTimeout('totalTimeoutMs', options.totalTimeoutMs, 'INVALID_OPTIONS');
-  checkSignal(options.signal);
-}
-
-function checkBatch(calls: readonly ToolCallRequest[], options: ExecuteManyOptions): void {
-  if (!Array.isArray(calls)) {
-    throw new ToolError(
-      'INVALID_OPTIONS',
-      `executeMany() takes an array of calls, got ${typeof calls}.`,
-    );
-  }
-  if (typeof options !== 'object' || options === null) {
-    throw new ToolError(
-      'INVALID_OPTIONS',
-      `Batch options must be an object, got ${String(options)}.`,
-    );
-  }
-
-  checkTimeout('timeoutMs', options.timeoutMs, 'INVALID_OPTIONS');
-  checkTimeout('totalTimeoutMs', options.totalTimeoutMs, 'INVALID_OPTIONS');
-  checkSignal(options.signal);
-  if (options.concurrency !== undefined) {
-    checkConcurrency(options.concurrency, 'INVALID_OPTIONS');
-  }
-  if (options.failFast !== undefined && typeof options.failFast !== 'boolean') {
-    throw new ToolError(
-      'INVALID_OPTIONS',
-      `Option "failFast" must be a boolean, got ${JSON.stringify(options.failFast)}.`,
-    );
-  }
-
-  for (const [index, call] of calls.entries()) {
-    if (typeof call !== 'object' || call === null) {
-      throw new ToolError(
-        'INVALID_OPTIONS',
-        `Call ${index} must be an object with a "key", got ${String(call)}.`,
-      );
-    }
-    checkTimeout(`calls[${index}].timeoutMs`, call.timeoutMs, 'INVALID_OPTIONS');
-  }
-}
-
-function checkTimeout(
-  name: string,
-  value: unknown,
-  code: 'INVALID_CONFIG' | 'INVALID_OPTIONS',
-): void {
-  if (value !== undefined && !isTimeout(value)) {
-    throw new ToolError(
-      code,
-      `Option "${name}" must be a number of milliseconds from 1 to 2147483647, got ${String(value)}.`,
-    );
-  }
-}
-
-function checkConcurrency(value: unknown, code: 'INVALID_CONFIG' | 'INVALID_OPTIONS'): void {
-  if (!(Number.isInteger(value) && (value as number) >= 1) && value !== Number.POSITIVE_INFINITY) {
-    throw new ToolError(
-      code,
-      `Option "concurrency" must be an integer >= 1 (or Infinity), got ${String(value)}.`,
-    );
-  }
-}
-
-function checkPositiveInteger(name: string, value: unknown): void {
-  if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1)) {
-    throw new ToolError(
-      'INVALID_CONFIG',
-      `Option "${name}" must be an integer >= 1, got ${String(value)}.`,
-    );
-  }
-}
-
-function checkSignal(signal: unknown): void {
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new ToolError('INVALID_OPTIONS', 'Option "signal" must be an AbortSignal.');
-  }
 }

@@ -32,8 +32,11 @@ export interface ToolCallContext {
   /** Merged config values: tool defaults, then node config, then agent overrides. */
   readonly config: Readonly<Record<string, unknown>>;
   /**
-   * Aborted when the call times out, the caller aborts, a fail-fast batch
+   * Aborted when the attempt times out, the caller aborts, a fail-fast batch
    * fails or the coordinator closes. Long-running work should stop on it.
+   *
+   * Note: created on first read, because an AbortSignal costs microseconds to
+   * create in Node 20; a tool that never reads it pays nothing.
    */
   readonly signal: AbortSignal;
   /** 1 for the first attempt, 2 for the first retry, and so on. */

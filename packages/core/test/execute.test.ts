@@ -31,7 +31,7 @@ describe('execute', () => {
     expect(result.attempts).toBe(1);
     expect(result.durationMs).toBeGreaterThanOrEqual(0);
     expect(result.key).toBe('local:::demo:::add:::1');
-    expect(result.callId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(result.callId).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
   });
 
   it('resolves a key without version to the latest version', async () => {

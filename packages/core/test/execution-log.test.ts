@@ -134,7 +134,7 @@ describe('execution log', () => {
     expect(logger.errors).toHaveLength(1);
     expect(logger.errors[0]?.task).toBe('execution-log-write');
     expect(logger.errors[0]?.records).toBe(1);
-    expect((logger.errors[0]?.error as Error).message).toBe('disk full');
+    expect(logger.errors[0]?.error).toEqual(new Error('disk full'));
     expect(
       await sampleOf(metrics, 'agentnode_execution_log_records_total', { status: 'failed' }),
     ).toBe(1);

@@ -79,8 +79,8 @@ const variants: SetupVariant[] = [
     privacyTier: 'open',
     executor: {
       kind: 'prepared',
-      run: async (call, signal) => {
-        await delay(SETUP_MS, signal);
+      run: async (call) => {
+        await delay(SETUP_MS, call.signal);
         return call.params.value;
       },
     },

@@ -1,0 +1,224 @@
+import type { MetricsRegistry } from '@agentnode/metrics';
+import type { ExecuteManyOptions, ExecuteOptions, ToolCallRequest } from './call-types';
+import { ToolError } from './errors';
+import type { Logger } from './logger';
+import type { AttestationGate, ExecutionLog, ToolExecutor } from './ports';
+import {
+  NO_RETRY,
+  type ResolvedRetryPolicy,
+  type RetryPolicy,
+  resolveRetryPolicy,
+} from './retry-policy';
+import type { TaskSupervisor } from './task-supervisor';
+import type { ToolConfigStore } from './tool-config-store';
+import { isTimeout, type ToolRegistry } from './tool-registry';
+
+/** What {@link ToolCoordinator} takes. Every field is optional. */
+export interface ToolCoordinatorConfig {
+  /** The tools to run. @default a new, empty `ToolRegistry` */
+  registry?: ToolRegistry;
+  /** Executors to add to the registry, one per kind. @default [] */
+  executors?: readonly ToolExecutor[];
+  /** Config layers of the tools. @default a new, empty `ToolConfigStore` */
+  configStore?: ToolConfigStore;
+  /** Registry for the tool metrics; without one nothing is recorded. */
+  metrics?: MetricsRegistry;
+  /** Where caught errors are reported. @default errors to stderr, the rest dropped */
+  logger?: Logger;
+  /** Asked before a tool of tier `cpu_tee` or above runs; without one such tools fail with `ATTESTATION_REQUIRED`. */
+  attestationGate?: AttestationGate;
+  /** Where finished calls are recorded, in batches. */
+  executionLog?: ExecutionLog;
+  /** @default 100 */
+  executionLogBatchSize?: number;
+  /** @default 100 */
+  executionLogFlushIntervalMs?: number;
+  /** Records held while the log is slow; the oldest are dropped beyond it. @default 10_000 */
+  executionLogMaxBufferedRecords?: number;
+  /** Time limit of one attempt when neither the call nor the tool sets one. @default 60_000 */
+  defaultTimeoutMs?: number;
+  /** Time limit of one attestation check; running past it refuses the call. @default 10_000 */
+  attestationTimeoutMs?: number;
+  /**
+   * Calls of one batch running at once, unless the batch sets its own. A
+   * bound keeps a large batch from exhausting memory, sockets or a rate limit.
+   * @default 32
+   */
+  concurrency?: number;
+  /** Retry policy of tools and calls that set none. @default one attempt, no retry */
+  retry?: RetryPolicy;
+  /** Supervisor of background work such as log writes. @default a new one with this logger and metrics */
+  tasks?: TaskSupervisor;
+}
+
+/** Default of {@link ToolCoordinatorConfig.concurrency}. */
+export const DEFAULT_CONCURRENCY = 32;
+/** Default of {@link ToolCoordinatorConfig.defaultTimeoutMs}. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+const CONFIG_KEYS = new Set([
+  'registry',
+  'executors',
+  'configStore',
+  'metrics',
+  'logger',
+  'attestationGate',
+  'executionLog',
+  'executionLogBatchSize',
+  'executionLogFlushIntervalMs',
+  'executionLogMaxBufferedRecords',
+  'defaultTimeoutMs',
+  'attestationTimeoutMs',
+  'concurrency',
+  'retry',
+  'tasks',
+]);
+
+/** The coordinator's settings with defaults applied. */
+export interface ResolvedCoordinatorConfig {
+  readonly defaultTimeoutMs: number;
+  readonly attestationTimeoutMs: number;
+  readonly concurrency: number;
+  readonly retry: ResolvedRetryPolicy;
+  readonly executionLogBatchSize: number;
+  readonly executionLogFlushIntervalMs: number;
+  readonly executionLogMaxBufferedRecords: number;
+}
+
+export function checkConfigObject(config: ToolCoordinatorConfig): void {
+  if (typeof config !== 'object' || config === null) {
+    throw new ToolError(
+      'INVALID_CONFIG',
+      `Coordinator config must be an object, got ${String(config)}.`,
+    );
+  }
+
+  for (const name of Object.keys(config)) {
+    if (!CONFIG_KEYS.has(name)) {
+      throw new ToolError(
+        'INVALID_CONFIG',
+        `Coordinator config has unknown option "${name}"; known options are ${[...CONFIG_KEYS].join(', ')}.`,
+      );
+    }
+  }
+}
+
+export function resolveConfig(config: ToolCoordinatorConfig): ResolvedCoordinatorConfig {
+  const resolved = {
+    defaultTimeoutMs: config.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    attestationTimeoutMs: config.attestationTimeoutMs ?? 10_000,
+    concurrency: config.concurrency ?? DEFAULT_CONCURRENCY,
+    retry: resolveRetryPolicy(config.retry, NO_RETRY, 'Coordinator config', 'INVALID_CONFIG'),
+    executionLogBatchSize: config.executionLogBatchSize ?? 100,
+    executionLogFlushIntervalMs: config.executionLogFlushIntervalMs ?? 100,
+    executionLogMaxBufferedRecords: config.executionLogMaxBufferedRecords ?? 10_000,
+  };
+
+  checkTimeout('defaultTimeoutMs', resolved.defaultTimeoutMs, 'INVALID_CONFIG');
+  checkTimeout('attestationTimeoutMs', resolved.attestationTimeoutMs, 'INVALID_CONFIG');
+  checkConcurrency(resolved.concurrency, 'INVALID_CONFIG');
+  checkPositiveInteger('executionLogBatchSize', config.executionLogBatchSize);
+  checkTimeout('executionLogFlushIntervalMs', config.executionLogFlushIntervalMs, 'INVALID_CONFIG');
+  checkPositiveInteger('executionLogMaxBufferedRecords', config.executionLogMaxBufferedRecords);
+  if (config.executionLog !== undefined && typeof config.executionLog?.record !== 'function') {
+    throw new ToolError(
+      'INVALID_CONFIG',
+      'Option "executionLog" must be an object with a "record" function.',
+    );
+  }
+  if (config.attestationGate !== undefined && typeof config.attestationGate?.check !== 'function') {
+    throw new ToolError(
+      'INVALID_CONFIG',
+      'Option "attestationGate" must be an object with a "check" function.',
+    );
+  }
+
+  return Object.freeze(resolved);
+}
+
+export function checkExecuteOptions(options: ExecuteOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new ToolError(
+      'INVALID_OPTIONS',
+      `Call options must be an object, got ${String(options)}.`,
+    );
+  }
+  checkTimeout('timeoutMs', options.timeoutMs, 'INVALID_OPTIONS');
+  checkTimeout('totalTimeoutMs', options.totalTimeoutMs, 'INVALID_OPTIONS');
+  checkSignal(options.signal);
+}
+
+export function checkBatch(calls: readonly ToolCallRequest[], options: ExecuteManyOptions): void {
+  if (!Array.isArray(calls)) {
+    throw new ToolError(
+      'INVALID_OPTIONS',
+      `executeMany() takes an array of calls, got ${typeof calls}.`,
+    );
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new ToolError(
+      'INVALID_OPTIONS',
+      `Batch options must be an object, got ${String(options)}.`,
+    );
+  }
+
+  checkTimeout('timeoutMs', options.timeoutMs, 'INVALID_OPTIONS');
+  checkTimeout('totalTimeoutMs', options.totalTimeoutMs, 'INVALID_OPTIONS');
+  checkSignal(options.signal);
+  if (options.concurrency !== undefined) {
+    checkConcurrency(options.concurrency, 'INVALID_OPTIONS');
+  }
+  if (options.failFast !== undefined && typeof options.failFast !== 'boolean') {
+    throw new ToolError(
+      'INVALID_OPTIONS',
+      `Option "failFast" must be a boolean, got ${JSON.stringify(options.failFast)}.`,
+    );
+  }
+
+  for (const [index, call] of calls.entries()) {
+    if (typeof call !== 'object' || call === null) {
+      throw new ToolError(
+        'INVALID_OPTIONS',
+        `Call ${index} must be an object with a "key", got ${String(call)}.`,
+      );
+    }
+    checkTimeout(`calls[${index}].timeoutMs`, call.timeoutMs, 'INVALID_OPTIONS');
+  }
+}
+
+function checkTimeout(
+  name: string,
+  value: unknown,
+  code: 'INVALID_CONFIG' | 'INVALID_OPTIONS',
+): void {
+  if (value !== undefined && !isTimeout(value)) {
+    throw new ToolError(
+      code,
+      `Option "${name}" must be a number of milliseconds from 1 to 2147483647, got ${String(value)}.`,
+    );
+  }
+}
+
+function checkConcurrency(value: unknown, code: 'INVALID_CONFIG' | 'INVALID_OPTIONS'): void {
+  if (!(Number.isInteger(value) && (value as number) >= 1) && value !== Number.POSITIVE_INFINITY) {
+    throw new ToolError(
+      code,
+      `Option "concurrency" must be an integer >= 1 (or Infinity), got ${String(value)}.`,
+    );
+  }
+}
+
+function checkPositiveInteger(name: string, value: unknown): void {
+  if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1)) {
+    throw new ToolError(
+      'INVALID_CONFIG',
+      `Option "${name}" must be an integer >= 1, got ${String(value)}.`,
+    );
+  }
+}
+
+function checkSignal(signal: unknown): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new ToolError('INVALID_OPTIONS', 'Option "signal" must be an AbortSignal.');
+  }
+}
