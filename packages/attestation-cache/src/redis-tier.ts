@@ -73,6 +73,8 @@ export interface RedisCounters {
 const FORMAT_VERSION = 1;
 const MAC_PREFIX = 'hmac-sha256:';
 const MAC_HEX_LENGTH = 64;
+/** A stored result is a few kilobytes at most; anything far larger is not parsed. */
+const MAX_VALUE_LENGTH = 65_536;
 
 /**
  * Reads and writes verified results in Redis as JSON, each with a Redis expiry
@@ -247,6 +249,9 @@ export class RedisTier {
     tee: TeeType,
     now: number,
   ): { result: AttestationResult; expiresAt: number } {
+    if (value.length > MAX_VALUE_LENGTH) {
+      throw malformedValue(key, `it has ${value.length} characters, more than ${MAX_VALUE_LENGTH}`);
+    }
     const body = this.#hmacKey ? this.#authenticate(value) : value;
 
     let stored: unknown;

@@ -151,6 +151,10 @@ describe.runIf(available)('AttestationCache Redis tier', () => {
 
     it.each<[string, (key: string) => string]>([
       ['is not JSON', () => '{"v":1,'],
+      [
+        'is larger than 64 KiB',
+        (key) => JSON.stringify({ ...good(key), padding: 'x'.repeat(70_000) }),
+      ],
       ['is a JSON array', () => '[]'],
       ['has another format version', (key) => JSON.stringify({ ...good(key), v: 2 })],
       ['names another key', (key) => JSON.stringify({ ...good(key), key: `${key}-other` })],

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { type KeyObject, X509Certificate } from 'node:crypto';
 import { AttestationError } from '../errors';
 import { malformed } from './cose-sign1';
 
@@ -128,7 +128,14 @@ function checkValidity(certificate: X509Certificate, name: string, at: number): 
 }
 
 function checkLeafKey(leaf: X509Certificate): void {
-  const key = leaf.publicKey;
+  let key: KeyObject;
+  try {
+    key = leaf.publicKey;
+  } catch (error) {
+    throw new AttestationError('CHAIN_INVALID', 'The leaf certificate key cannot be read.', {
+      cause: error,
+    });
+  }
   const curve = key.asymmetricKeyDetails?.namedCurve;
   if (key.asymmetricKeyType !== 'ec' || curve !== 'secp384r1') {
     const found = [key.asymmetricKeyType ?? 'unknown type', curve].filter(Boolean).join(' ');

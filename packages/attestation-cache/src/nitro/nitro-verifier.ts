@@ -131,6 +131,25 @@ export class NitroVerifier implements Verifier {
    * @throws {AttestationError} for every rejection; never any other error.
    */
   verifySync(evidence: Uint8Array): AttestationResult {
+    try {
+      return this.#check(evidence);
+    } catch (error) {
+      if (error instanceof AttestationError) {
+        throw error;
+      }
+      // Decoders and X.509 parsing are checked step by step; anything left is a fault, not a verdict.
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new AttestationError(
+        'VERIFIER_ERROR',
+        `The Nitro verifier failed on this document: ${detail}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  #check(evidence: Uint8Array): AttestationResult {
     const config = this.#config;
     if (!(evidence instanceof Uint8Array)) {
       throw new AttestationError(
