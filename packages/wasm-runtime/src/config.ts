@@ -57,7 +57,7 @@ export interface WasmRuntimeConfig {
   readonly maxWorkers?: number;
   /** Registry for the runtime's metrics; without it nothing is recorded. */
   readonly metrics?: MetricsRegistry;
-  /** Where the runtime logs cache rebuilds and transpiles; silent by default. */
+  /** Logger for transpiles (debug) and rebuilt cache entries (warn). Nothing is logged without one. */
   readonly logger?: WasmRuntimeLogger;
 }
 
@@ -87,7 +87,7 @@ export interface WasmCallOptions {
   /** Deadline of this call in milliseconds. @default the runtime's `timeoutMs` */
   readonly timeoutMs?: number;
   /**
-   * `'worker'` runs the call in a worker thread that the deadline terminates;
+   * `'worker'` runs the call in a worker thread, which the deadline terminates.
    * `'none'` runs it on the calling thread, where only fuel can stop a running guest.
    * @default 'none'
    */

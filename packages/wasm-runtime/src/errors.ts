@@ -19,7 +19,7 @@ export type WasmRuntimeErrorCode =
   /** The runtime was closed before or during the call. */
   | 'RUNTIME_CLOSED';
 
-/** Facts about the failed call, where the runtime knows them. */
+/** Facts about the failed call, where the runtime has them. */
 export interface WasmRuntimeErrorDetails {
   /** SHA-256 of the module bytes, hex. */
   readonly moduleHash?: string;

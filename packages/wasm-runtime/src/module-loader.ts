@@ -1,7 +1,7 @@
 /**
- * Turns module bytes into something instantiable: core modules are instrumented and
- * compiled through the in-memory cache; components are transpiled through the disk
- * cache, then each of their core modules goes the same way.
+ * Turns module bytes into something instantiable. Core modules are instrumented and
+ * compiled through the in-memory cache. Components are transpiled through the disk
+ * cache, and then each of their core modules is compiled the same way.
  */
 
 import { instrumentModule } from './binary/instrument';

@@ -41,7 +41,7 @@ export class RuntimeMetrics {
     });
     metrics.gauge({
       name: 'agentnode_wasm_cache_size_bytes',
-      help: 'Bytes of wasm whose compiled modules the in-memory cache holds.',
+      help: 'Bytes of wasm whose compiled modules are in the in-memory cache.',
       collect() {
         this.set(cacheBytes());
       },

@@ -2,7 +2,7 @@
  * The on-disk cache of jco's transpiled output. An entry is a directory named after
  * the component's SHA-256 and the jco version, holding the generated files and a
  * manifest with each file's SHA-256. Reading an entry verifies every file against the
- * manifest; an entry that fails (missing file, changed byte, unreadable manifest) is
+ * manifest. An entry that fails (missing file, changed byte, unreadable manifest) is
  * deleted and rebuilt, so corrupt output is never imported or run.
  */
 
@@ -18,7 +18,7 @@ export interface TranspiledComponent {
   readonly directory: string;
   /** Absolute path of the generated ES module exporting `instantiate`. */
   readonly entryPath: string;
-  /** Core wasm files by the name the generated code asks for, with their SHA-256. */
+  /** Core wasm files by the name the generated code loads them under, with their SHA-256. */
   readonly coreModules: ReadonlyMap<
     string,
     { readonly bytes: Uint8Array; readonly sha256: string }

@@ -17,7 +17,7 @@ import type { RuntimeMetrics } from './runtime-metrics';
 
 /** The outcome of a successful call. */
 export interface WasmCallResult<T = unknown> {
-  /** What the export returned (lifted through jco's bindings for components). */
+  /** Value the export returned (lifted through jco's bindings for components). */
   readonly value: T;
   /** Fuel units the call used; the same input and budget always use the same fuel. */
   readonly fuelUsed: number;
@@ -33,11 +33,11 @@ export interface WasmInstanceHandle {
   call(exportName: string, args?: readonly unknown[], returns?: ReturnKind): unknown;
   /** Fuel the session has used so far. */
   fuelUsed(): number;
-  /** Bytes of linear memory the instance holds now. */
+  /** Bytes of linear memory the instance has now. */
   memoryBytes(): number;
 }
 
-/** What a module needs from its runtime. */
+/** Services a module uses from its runtime. */
 export interface ModuleContext {
   readonly config: ResolvedRuntimeConfig;
   readonly loader: ModuleLoader;
@@ -110,7 +110,7 @@ export class WasmModule {
   /**
    * Calls an export under the fuel budget, memory cap and deadline.
    *
-   * Core-module exports take numbers and bigints; a string or `Uint8Array` argument is
+   * Core-module exports take numbers and bigints. A string or `Uint8Array` argument is
    * copied into guest memory through the module's allocator and passed as two i32s
    * (pointer, length). Component exports take and return their WIT types as jco maps
    * them to JavaScript.

@@ -256,7 +256,8 @@ describe('fuel instrumentation', () => {
       }
     })();
 
-    expect(isWasmRuntimeError(error) && error.code).toBe('INVALID_MODULE');
+    expect(isWasmRuntimeError(error)).toBe(true);
+    expect((error as { code?: string }).code).toBe('INVALID_MODULE');
   });
 });
 

@@ -123,7 +123,8 @@ describe('component calls', () => {
 
     const error = await tool.call('echo', [42]).catch((caught: unknown) => caught);
 
-    expect(isWasmRuntimeError(error) && error.code).toBe('INVALID_ARGUMENT');
+    expect(isWasmRuntimeError(error)).toBe(true);
+    expect((error as { code?: string }).code).toBe('INVALID_ARGUMENT');
     await runtime.close();
   });
 });

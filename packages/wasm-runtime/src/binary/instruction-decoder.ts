@@ -1,5 +1,5 @@
 /**
- * Decodes one instruction at a time: its opcode and where it ends. The decoder knows
+ * Decodes one instruction at a time: its opcode and where it ends. The decoder handles
  * the immediates of every opcode in the core specification plus the sign-extension,
  * saturating-conversion, bulk-memory, reference-types, SIMD (including relaxed SIMD),
  * threads, tail-call, multi-memory and exception-handling proposals.
@@ -259,7 +259,7 @@ function decodeAtomic(bytes: Uint8Array, offset: number): number {
 
 function skipMemArg(bytes: Uint8Array, offset: number): number {
   const { value: flags, next } = readUnsigned(bytes, offset);
-  // Bit 6 of the alignment field says a memory index follows (multi-memory).
+  // Bit 6 of the alignment field is set when a memory index follows (multi-memory).
   const afterMemory = (flags & 0x40) !== 0 ? skipLeb(bytes, next, 32) : next;
   return skipLeb(bytes, afterMemory, 64);
 }

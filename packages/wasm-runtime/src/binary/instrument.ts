@@ -4,10 +4,10 @@
  * - Fuel: the module imports a mutable i64 global (`agentnode.fuel`). Every function
  *   entry and every loop iteration subtracts a static cost from it and executes
  *   `unreachable` once it drops below zero. The cost of a region is the number of
- *   instructions directly in it (a function body outside its loops, or one loop body
- *   outside nested loops), so branches not taken are charged as if taken: the count
- *   is an upper bound and depends only on the path through loops and calls, which
- *   makes it deterministic.
+ *   instructions directly in it: a function body outside its loops, or one loop body
+ *   outside nested loops. Branches not taken are charged as if taken, so the count is
+ *   an upper bound. It depends only on the path through loops and calls, which makes
+ *   it deterministic.
  * - Memory: every defined memory gets a declared maximum no larger than the cap, so
  *   `memory.grow` past the cap returns -1 the way the specification says it fails.
  *   A memory (defined or imported) whose minimum exceeds the cap is rejected.
@@ -32,7 +32,7 @@ import { readName, readSections, type Section, SectionId } from './module-reader
 /** Module and field name of the fuel global an instrumented module imports. */
 export const FUEL_IMPORT = Object.freeze({ module: 'agentnode', name: 'fuel' });
 
-/** What to instrument. */
+/** Instrumentation settings. */
 export interface InstrumentConfig {
   /** Insert fuel metering. */
   readonly fuel: boolean;

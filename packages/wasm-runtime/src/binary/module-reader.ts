@@ -1,6 +1,6 @@
 /**
  * Splits a WebAssembly binary into its header and sections without decoding their
- * contents, and tells a core module from a component.
+ * contents, and identifies a binary as a core module or a component.
  */
 
 import { WasmRuntimeError } from '../errors';
@@ -33,7 +33,7 @@ export interface Section {
   readonly end: number;
 }
 
-/** What kind of binary the header announces. */
+/** Kind of binary the header announces. */
 export type BinaryKind = 'module' | 'component';
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];

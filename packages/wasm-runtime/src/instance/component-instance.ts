@@ -61,7 +61,8 @@ export function wasiImportsFor(config: WasiConfig | undefined): Promise<Record<s
  * WASI interfaces come from the preview 2 shim (matched without their version), and
  * the caller's host imports take precedence.
  *
- * @throws WasmRuntimeError `LINK_ERROR` naming the first WIT interface nobody provides.
+ * @throws WasmRuntimeError `LINK_ERROR` naming the first WIT interface that neither the host
+ * imports nor WASI provide.
  */
 export async function instantiateComponent(
   instantiate: InstantiateComponent,

@@ -23,7 +23,7 @@ let wasiModule: Promise<typeof import('node:wasi')> | undefined;
  * Instantiates an instrumented core module with its fuel global, WASI preview 1 where
  * it imports it, and the caller's host imports.
  *
- * @throws WasmRuntimeError `LINK_ERROR` naming the first import nobody provides.
+ * @throws WasmRuntimeError `LINK_ERROR` naming the first import that no host import provides.
  */
 export async function instantiateCoreModule(
   module: WebAssembly.Module,
@@ -179,7 +179,7 @@ async function createWasi(config: WasiConfig): Promise<WASI> {
   });
 }
 
-/** The `LINK_ERROR` for an export that does not exist, listing the ones that do. */
+/** Creates the `LINK_ERROR` for an export that does not exist, listing the ones that do. */
 export function missingExport(exportName: string, available: readonly string[]): WasmRuntimeError {
   const names = available.filter((name) => !name.startsWith('cabi_')).slice(0, 20);
   return new WasmRuntimeError(

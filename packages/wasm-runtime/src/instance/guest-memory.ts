@@ -82,9 +82,9 @@ export function readString(memory: WebAssembly.Memory, pointer: number, length: 
 }
 
 /**
- * Locates a returned `(pointer, length)` pair: a 64-bit result packs the pointer in
- * its high and the length in its low 32 bits; a 32-bit result points at two
- * little-endian u32 words, the canonical ABI's return area.
+ * Locates a returned `(pointer, length)` pair. A 64-bit result packs the pointer in its
+ * high and the length in its low 32 bits. A 32-bit result points at two little-endian
+ * u32 words, the canonical ABI's return area.
  */
 export function locateReturnedBuffer(
   memory: WebAssembly.Memory,

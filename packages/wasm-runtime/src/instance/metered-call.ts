@@ -22,8 +22,9 @@ export interface MeteredFailure {
 }
 
 /**
- * Calls `exportName` with `fuelLimit` units of fuel; never throws. With `refuel` false
- * the call draws on whatever the fuel global holds, so several calls share one budget.
+ * Calls `exportName` with `fuelLimit` units of fuel and returns a failure instead of
+ * throwing. With `refuel` false the call draws on the fuel left in the global, so
+ * several calls share one budget.
  */
 export function callMetered(
   instance: MeteredInstance,
@@ -79,7 +80,7 @@ export function mapFailure(
   }
 
   if (isComponentError(error)) {
-    // The err case of a WIT `result`, which jco's bindings throw: a guest answer, not a failure.
+    // The err case of a WIT `result`, which jco's bindings throw, is a value the guest returned.
     return { ok: false, error, reusable: true, fuelUsed };
   }
 

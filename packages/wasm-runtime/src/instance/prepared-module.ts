@@ -21,7 +21,7 @@ export interface PreparedComponent {
   readonly imports: readonly string[];
 }
 
-/** What a module handle holds once it is loaded. */
+/** The loaded form of a module, ready to instantiate. */
 export type PreparedModule = PreparedCoreModule | PreparedComponent;
 
 /** Creates a fresh instance of a prepared module. */

@@ -19,9 +19,9 @@ export type HostImports = Record<string, Record<string, unknown>>;
 
 /** WASI settings for core modules (preview 1 through `node:wasi`) and components (preview 2 shim). */
 export interface WasiConfig {
-  /** Command-line arguments the guest sees. @default [] */
+  /** Command-line arguments visible to the guest. @default [] */
   readonly args?: readonly string[];
-  /** Environment variables the guest sees. @default {} */
+  /** Environment variables visible to the guest. @default {} */
   readonly env?: Readonly<Record<string, string>>;
   /** Guest path to host directory; nothing is visible without an entry. @default {} */
   readonly preopens?: Readonly<Record<string, string>>;
