@@ -193,15 +193,15 @@ export class RedisTier {
       return;
     }
 
-    const body = JSON.stringify({ v: FORMAT_VERSION, key, tee: result.tee, expiresAt, result });
-    const value = this.#hmacKey ? `${MAC_PREFIX}${this.#mac(body)}:${body}` : body;
     try {
+      const body = JSON.stringify({ v: FORMAT_VERSION, key, tee: result.tee, expiresAt, result });
+      const value = this.#hmacKey ? `${MAC_PREFIX}${this.#mac(body)}:${body}` : body;
       await this.#bounded('set', key, () =>
         this.#client.set(this.#keyPrefix + key, value, 'PX', ttlMs),
       );
       this.counters.writes += 1;
     } catch {
-      // Counted and reported by #bounded.
+      // Command failures are counted and reported by #bounded; a result always serializes.
     }
   }
 

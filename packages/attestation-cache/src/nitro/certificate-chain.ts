@@ -11,12 +11,15 @@ export interface VerifiedChain {
 
 /**
  * Walks `cabundle` (root first) down to `leafDer` and checks that:
- * the root's SHA-256 fingerprint is one of `trustedRoots`; every certificate is
- * issued and signed by the one before it; every certificate but the leaf is a CA;
- * every certificate is valid at `at`; and the leaf has a P-384 key.
  *
- * Note: `X509Certificate.checkIssued` (OpenSSL `X509_check_issued`) also requires
- * the keyCertSign usage where an issuer has a key usage extension. Path length
+ * - the root's SHA-256 fingerprint is one of `trustedRoots`;
+ * - every certificate is issued and signed by the one before it;
+ * - every certificate but the leaf is a CA;
+ * - every certificate is valid at `at`;
+ * - the leaf has a P-384 key.
+ *
+ * Note: `X509Certificate.checkIssued` calls OpenSSL 3's `X509_check_issued`, which
+ * also requires the keyCertSign usage where an issuer has a key usage extension. Path length
  * constraints are not checked because Node does not expose them; the pinned root
  * bounds what can chain to it.
  *
