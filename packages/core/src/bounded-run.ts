@@ -63,8 +63,11 @@ export function runBounded<T>(
       }
     };
 
+    // Kept referenced: a caller awaits this run, and an unreferenced timer
+    // would let the process exit with that await unsettled when the task
+    // waits on nothing that holds the event loop open. The timer is always
+    // cleared when the run settles, so it never outlives the call.
     const timer = setTimeout(() => stop(limits.onTimeout()), limits.timeoutMs);
-    timer.unref();
     scope.add(stop);
 
     let result: T;
@@ -112,11 +115,12 @@ export function sleep(delayMs: number, scope: AbortScope): Promise<void> {
       clearTimeout(timer);
       reject(reason);
     };
+    // Referenced for the same reason as the timer in runBounded: the backoff
+    // is the work a caller awaits.
     const timer = setTimeout(() => {
       scope.delete(stop);
       resolve();
     }, delayMs);
-    timer.unref();
     scope.add(stop);
   });
 }

@@ -163,11 +163,11 @@ export class ToolCoordinator {
       }
       if (options.totalTimeoutMs !== undefined) {
         const totalTimeoutMs = options.totalTimeoutMs;
+        // Referenced, like every timer bounding an awaited call; cleared when the call settles.
         timer = setTimeout(
           () => scope.abort(totalTimeout('The call', totalTimeoutMs)),
           totalTimeoutMs,
         );
-        timer.unref();
       }
     } catch (error) {
       failure = error as ToolError;
@@ -322,7 +322,6 @@ export class ToolCoordinator {
       totalTimeoutMs === undefined
         ? undefined
         : setTimeout(() => scope.abort(totalTimeout('The batch', totalTimeoutMs)), totalTimeoutMs);
-    timer?.unref();
 
     const failFast = (id: string, error: ToolError) =>
       scope.abort(
