@@ -104,11 +104,12 @@ export async function run(options: SuiteOptions): Promise<BenchRow[]> {
     options,
   );
 
-  const versusVerification = await compare(
+  // Reported as verification / hit: a hit is so much cheaper that hit / verification rounds to 0.
+  const hitVersusVerification = await compare(
     {
       area: AREA,
       operation: 'cache hit vs full Nitro verification',
-      target: 'report the ratio (hit / verification)',
+      target: 'report: ratio here is verification / hit (times faster)',
       note: 'verification: COSE and CBOR decode, 5-certificate chain, ES384 signature, policy',
     },
     {
@@ -128,6 +129,10 @@ export async function run(options: SuiteOptions): Promise<BenchRow[]> {
     },
     options,
   );
+  const versusVerification: BenchRow = {
+    ...hitVersusVerification,
+    ratio: hitVersusVerification.baselineMedian / hitVersusVerification.median,
+  };
 
   const singleFlight = await measureSingleFlight(nitro, clock, options);
   await cache.close();
