@@ -165,7 +165,8 @@ export class WasmModule {
    * over the same memory. The instance goes back to the pool afterwards unless the
    * session failed or `instance: 'fresh'` was asked for.
    *
-   * Note: in-process only; a session cannot run in a worker.
+   * Note: in-process only; a session cannot run in a worker. As with `call`, a session
+   * that ends after its deadline fails with `TIMEOUT`.
    *
    * @example
    * import { createWasmRuntime } from '@agentnode/wasm-runtime';
@@ -221,6 +222,11 @@ export class WasmModule {
 
     this.#release(instance, resolved);
     const durationMs = performance.now() - started;
+    if (durationMs > resolved.timeoutMs) {
+      this.#recordCall('withInstance', 'error', durationMs, used());
+      throw this.#withModule(timedOut('withInstance', resolved.timeoutMs, used()));
+    }
+
     this.#recordCall('withInstance', 'ok', durationMs, used());
     return { value, fuelUsed: used(), durationMs };
   }
@@ -255,6 +261,12 @@ export class WasmModule {
     }
 
     const resolved = resolveCallOptions(options, this.#context.config);
+    if (this.kind === 'component' && resolved.returns !== 'value') {
+      throw new WasmRuntimeError(
+        'INVALID_ARGUMENT',
+        `Invalid returns: '${resolved.returns}'; components return their WIT types, so only 'value' applies.`,
+      );
+    }
     if (resolved.signal?.aborted) {
       throw aborted(exportName, resolved.signal);
     }

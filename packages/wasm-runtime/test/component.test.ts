@@ -117,6 +117,16 @@ describe('component calls', () => {
     await runtime.close();
   });
 
+  it('rejects returns other than value', async () => {
+    const runtime = createWasmRuntime({ cacheDirectory });
+    const tool = runtime.load(await echoComponent(), { imports: quietHost });
+
+    const error = await failure(tool.call('echo', ['x'], { returns: 'string' }));
+
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    await runtime.close();
+  });
+
   it('rejects a string argument of the wrong type', async () => {
     const runtime = createWasmRuntime({ cacheDirectory });
     const tool = runtime.load(await echoComponent(), { imports: quietHost });
