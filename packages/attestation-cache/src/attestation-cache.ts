@@ -189,6 +189,11 @@ export class AttestationCache {
   /**
    * Adds a listener and returns a function that removes it. Listener errors are
    * logged and never reach the cache.
+   *
+   * @example
+   * import { AttestationCache } from '@agentnode/attestation-cache';
+   * const cache = new AttestationCache({ verifiers });
+   * const stop = cache.on('refreshFailed', ({ key, error }) => console.warn(key, error.code));
    */
   on<E extends keyof AttestationCacheEvents>(
     event: E,
@@ -244,6 +249,11 @@ export class AttestationCache {
    * Returns the cached valid result for `key` without verifying, or undefined.
    * Counts as a lookup (hit, miss or negative hit) and marks the entry used,
    * like {@link get}, but runs synchronously.
+   *
+   * @example
+   * import { attestationKey } from '@agentnode/attestation-cache';
+   * const key = attestationKey('nitro', documentBytes);
+   * const cached = cache.getCached('nitro', key) ?? (await cache.get({ tee: 'nitro', evidence: documentBytes, key }));
    */
   getCached(tee: TeeType, key: string): AttestationResult | undefined {
     const now = this.#clock();

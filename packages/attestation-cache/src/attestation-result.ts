@@ -46,6 +46,9 @@ export function isTeeType(value: unknown): value is TeeType {
  * came from, for the error message.
  *
  * @throws {AttestationError} `VERIFIER_ERROR` naming the first field that is wrong.
+ * @example
+ * import { parseAttestationResult } from '@agentnode/attestation-cache';
+ * const result = parseAttestationResult(JSON.parse(text), 'the result file');
  */
 export function parseAttestationResult(value: unknown, source: string): AttestationResult {
   const invalid = (rule: string) =>

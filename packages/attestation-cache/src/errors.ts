@@ -79,6 +79,13 @@ export function isAttestationError(
  * Tells whether `value` is a verdict against the evidence (bad structure, chain,
  * signature or policy) rather than a failure to reach one. Only verdicts are
  * kept as negative cache entries.
+ *
+ * @example
+ * import { isEvidenceRejection } from '@agentnode/attestation-cache';
+ * cache.get(request).catch((error) => {
+ *   if (isEvidenceRejection(error)) alert(`evidence rejected: ${error.code}`);
+ *   else retryLater(error); // VERIFIER_ERROR, VERIFY_TIMEOUT, ...
+ * });
  */
 export function isEvidenceRejection(value: unknown): value is AttestationError {
   return value instanceof AttestationError && REJECTION_CODES.has(value.code);
