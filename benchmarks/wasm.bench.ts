@@ -288,7 +288,7 @@ async function directJcoExports(
   );
 }
 
-/** A core module of `count` small functions, each with a loop, as a load benchmark subject. */
+/** Generates the WAT of a core module with `count` small looping functions, to benchmark loading. */
 function generatedLibrary(count: number): string {
   const functions = Array.from(
     { length: count },

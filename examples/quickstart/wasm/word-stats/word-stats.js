@@ -31,6 +31,17 @@ function* words(text) {
   }
 }
 
+// Most frequent first; equal counts in code-point order, so results never depend on a locale.
+function byCountThenWord([wordA, countA], [wordB, countB]) {
+  if (countA !== countB) {
+    return countB - countA;
+  }
+  if (wordA === wordB) {
+    return 0;
+  }
+  return wordA < wordB ? -1 : 1;
+}
+
 export function analyze(text, top) {
   const counts = new Map();
   let total = 0;
@@ -41,10 +52,7 @@ export function analyze(text, top) {
   }
 
   const topWords = [...counts]
-    .sort(
-      ([wordA, countA], [wordB, countB]) =>
-        countB - countA || (wordA < wordB ? -1 : wordA > wordB ? 1 : 0),
-    )
+    .sort(byCountThenWord)
     .slice(0, top)
     .map(([word, count]) => ({ word, count }));
 
