@@ -61,6 +61,9 @@ export class Connection {
   readonly #database: BetterSqlite3.Database;
   readonly #statements: StatementCache;
   readonly #integers: IntegerMode;
+  // Transaction control statements, prepared once and kept out of the statement
+  // cache so they neither evict user statements nor inflate its hit rate.
+  readonly #control = new Map<string, BetterSqlite3.Statement>();
   #broken = false;
 
   constructor(init: ConnectionInit) {
@@ -222,6 +225,23 @@ export class Connection {
     }
   }
 
+  /**
+   * Runs a transaction control statement (`BEGIN IMMEDIATE`, `COMMIT`, `ROLLBACK`,
+   * ...) from a set of statements prepared once per connection.
+   */
+  control(sql: string): void {
+    let statement = this.#control.get(sql);
+    try {
+      if (statement === undefined) {
+        statement = this.#database.prepare(sql);
+        this.#control.set(sql, statement);
+      }
+      statement.run();
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+  }
+
   /** Reads back the pragmas this connection really has. */
   pragmas(): ConnectionPragmas {
     return readPragmas(this.#database, this.id, this.role);
@@ -244,6 +264,7 @@ export class Connection {
   /** Closes the connection. Safe to call twice. */
   close(): void {
     this.#statements.clear();
+    this.#control.clear();
     if (this.#database.open) {
       this.#database.close();
     }

@@ -193,7 +193,7 @@ class RoutingConnection implements DatabaseConnection {
     const { retries } = this.#routing.queue.retryPolicy;
     for (let attempt = 0; ; attempt++) {
       try {
-        lease.connection.exec('BEGIN IMMEDIATE');
+        lease.connection.control('BEGIN IMMEDIATE');
         this.#lease = lease;
         return;
       } catch (error) {
@@ -217,7 +217,7 @@ class RoutingConnection implements DatabaseConnection {
       this.releaseWriter();
       return;
     }
-    lease.connection.exec(command);
+    lease.connection.control(command);
     this.releaseWriter();
   }
 

@@ -265,7 +265,8 @@ export class ReaderPool {
 
   #release(connection: Connection): void {
     this.#inUse--;
-    if (this.#closed || this.#pool.numPendingAcquires() > 0 || !this.#init.isFresh(connection)) {
+    // Freshness is checked again when a spare is taken, so only failure is checked here.
+    if (this.#closed || !connection.usable || this.#pool.numPendingAcquires() > 0) {
       this.#pool.release(connection);
     } else {
       this.#spares.push(connection);
@@ -274,7 +275,7 @@ export class ReaderPool {
         setImmediate(() => this.#returnSpares());
       }
     }
-    if (this.#inUse === 0) {
+    if (this.#inUse === 0 && this.#drainWaiters.size > 0) {
       for (const onIdle of [...this.#drainWaiters]) {
         onIdle();
       }

@@ -229,14 +229,14 @@ export class WriterQueue {
     let connection: Connection | undefined;
     try {
       connection = this.#hooks.writer();
-      connection.exec(job.begin);
+      connection.control(job.begin);
       const result = job.callback(connection);
       if (isThenable(result)) {
         // Swallow the callback's own rejection: the caller gets ASYNC_CALLBACK instead.
         Promise.resolve(result).catch(() => {});
         throw asyncCallbackError();
       }
-      connection.exec('COMMIT');
+      connection.control('COMMIT');
       this.#hooks.onCommit();
       this.#settle(job, 'ok');
       job.resolve(result);
@@ -285,7 +285,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 function rollbackQuietly(connection: Connection | undefined): void {
   if (connection?.inTransaction) {
     try {
-      connection.exec('ROLLBACK');
+      connection.control('ROLLBACK');
     } catch {
       // SQLite may have rolled back on its own already (after SQLITE_FULL, for one).
     }
