@@ -206,6 +206,20 @@ describe('AttestationCache TTL', () => {
     expect(verifier.calls).toBe(2);
   });
 
+  it('gives gpu-tee-io 30 minutes by default', async () => {
+    const clock = new ManualClock();
+    const verifier = acceptingVerifier('gpu-tee-io', clock);
+    const cache = new AttestationCache({ verifiers: [verifier], clock: clock.read });
+    const request = { tee: 'gpu-tee-io', evidence: evidenceOf('a') };
+    await cache.get(request);
+
+    clock.advance(1_800_000);
+    await cache.get(request);
+
+    expect(verifier.calls).toBe(2);
+    await cache.close();
+  });
+
   it('applies ttlMsByTee over ttlMs', async () => {
     const { cache, clock, verifier } = setup({ ttlMs: HOUR, ttlMsByTee: { nitro: 1_000 } });
     const request = { tee: 'nitro', evidence: evidenceOf('a') };

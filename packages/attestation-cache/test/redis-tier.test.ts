@@ -31,11 +31,11 @@ async function redisAvailable(): Promise<boolean> {
   } catch (error) {
     if (process.env.AGENTNODE_REQUIRE_SERVICES === '1') {
       throw new Error(
-        `AGENTNODE_REQUIRE_SERVICES=1 but Redis does not answer on ${REDIS_URL}: ${(error as Error).message}`,
+        `AGENTNODE_REQUIRE_SERVICES=1 but Redis does not respond on ${REDIS_URL}: ${(error as Error).message}`,
       );
     }
     console.warn(
-      `Skipping Redis tier tests: Redis does not answer on ${REDIS_URL} (${(error as Error).message}).`,
+      `Skipping Redis tier tests: Redis does not respond on ${REDIS_URL} (${(error as Error).message}).`,
     );
     return false;
   } finally {
