@@ -1,7 +1,7 @@
 /**
- * The container pool suite: a warm call through the runner against a cold `docker run` and a
- * `docker exec` of the same command, for the BusyBox `sh` runner and the Node.js runner, and
- * the throughput of 200 short calls on a pool of 4 against 200 `docker exec` calls 4 at a time.
+ * The container pool suite. It times a warm call through each runner (BusyBox `sh` and
+ * Node.js) against a cold `docker run` and a `docker exec` of the same command. It also times
+ * 200 short calls on a pool of 4 against `docker exec` calls 4 at a time.
  *
  * The baselines talk to the engine through dockerode, the same client the pool uses, with
  * the same sandbox options (no network, no logging driver), so the ratios compare mechanisms
@@ -36,7 +36,7 @@ export async function run(options: SuiteOptions): Promise<BenchRow[]> {
   const docker = new Docker();
   const unavailable = await docker.ping().then(
     () => undefined,
-    (error: Error) => `no Docker engine answers (${error.message})`,
+    (error: Error) => `no Docker engine responds (${error.message})`,
   );
   if (unavailable) return skippedRows(unavailable);
 

@@ -6,7 +6,7 @@ import type { Logger } from './logger';
 import type { ContainerSpec } from './spec';
 
 /**
- * What `createContainerPool` takes. Every field is optional.
+ * Configuration of `createContainerPool`. Every field is optional.
  *
  * @example
  * import { createContainerPool } from '@agentnode/container-pool';
@@ -36,7 +36,7 @@ export interface ContainerPoolConfig {
   readonly maxOutputBytes?: number;
   /** Bytes of `code` plus `input` a call may send. @default 16_777_216 */
   readonly maxInputBytes?: number;
-  /** Time a new container's runner has to answer its first ping. @default 30_000 */
+  /** Time a new container's runner has to reply to its first ping. @default 30_000 */
   readonly readyTimeoutMs?: number;
   /** Interval of liveness pings and Docker health reads on idle containers. @default 10_000 */
   readonly livenessIntervalMs?: number;
@@ -61,7 +61,7 @@ export interface ContainerPoolConfig {
   readonly handleSignals?: boolean;
   /** Registry for the pool's metrics; without it nothing is recorded. */
   readonly metrics?: MetricsRegistry;
-  /** Where scaling decisions, health failures and engine changes are logged. */
+  /** Logger for scaling decisions, health failures and engine changes. */
   readonly logger?: Logger;
 }
 

@@ -23,12 +23,12 @@ export interface LaunchedContainer {
 
 /**
  * Creates, attaches and starts a container for `spec` on `engine`. The attach happens before
- * the start so no output is lost. With `ready`, it waits for the runner to answer a ping.
+ * the start so no output is lost. With `ready`, it waits for the runner to reply to a ping.
  * `onCreated` sees the id as soon as the engine assigns one, so the pool can remove the
  * container even if a later step fails or the pool closes meanwhile.
  *
- * Errors: `ENGINE_UNAVAILABLE` when the engine does not answer, `CONTAINER_START_FAILED`
- * when it refuses, `CONTAINER_UNHEALTHY` when the runner does not answer the ping.
+ * Errors: `ENGINE_UNAVAILABLE` when the engine does not respond, `CONTAINER_START_FAILED`
+ * when it refuses, `CONTAINER_UNHEALTHY` when the runner does not reply to the ping.
  */
 export async function launchContainer(
   engine: Engine,
@@ -84,7 +84,7 @@ async function waitUntilReady(
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`the runner did not answer a ping within ${timeoutMs} ms`)),
+      () => reject(new Error(`the runner did not reply to a ping within ${timeoutMs} ms`)),
       timeoutMs,
     );
     timer.unref();
@@ -116,7 +116,7 @@ function engineError(
   if (isEngineFailure(error)) {
     return new ContainerPoolError(
       'ENGINE_UNAVAILABLE',
-      `Docker engine "${engine.name}" did not answer the ${step} request: ${reason}`,
+      `Docker engine "${engine.name}" did not respond to the ${step} request: ${reason}`,
       { cause: error, details },
     );
   }

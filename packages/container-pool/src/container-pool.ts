@@ -15,7 +15,7 @@ import { closedError, SpecPool, type SpecPoolStats, short } from './spec-pool';
 
 /** Per-call options of {@link ContainerPool.run}. */
 export interface RunOptions {
-  /** What the runner executes: a shell script for `sh`, a function body for `node`. */
+  /** Code for the runner: a shell script for `sh`, a function body for `node`. */
   readonly code: string | Uint8Array;
   /** Bytes on the code's stdin (`sh`) or in `input` (`node`). @default '' */
   readonly input?: string | Uint8Array;
@@ -29,7 +29,7 @@ export interface RunOptions {
   readonly mode?: 'warm' | 'one-shot';
 }
 
-/** What a call returns; a non-zero exit code is a result, not an error. */
+/** Result of a call. A non-zero exit code is a result, not an error. */
 export interface RunResult {
   /** Stdout, decoded as UTF-8. */
   readonly output: string;
@@ -79,7 +79,12 @@ export class ContainerPool {
   readonly #pools = new Map<string, SpecPool>();
   /** Every container this pool created and has not yet seen removed. */
   readonly #live = new Map<string, Engine>();
-  readonly #removals = new Set<Promise<void>>();
+  /** Removals under way, by container id, so a container is removed once. */
+  readonly #removals = new Map<string, Promise<void>>();
+  /** Container launches under way; `close()` waits for them so none escapes it. */
+  readonly #launches = new Set<Promise<unknown>>();
+  /** Pools per spec object, so a warm call skips validating and hashing a spec it has seen. */
+  readonly #poolsBySpec = new WeakMap<ContainerSpec, SpecPool>();
   #started: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -125,7 +130,7 @@ export class ContainerPool {
     return this.#started;
   }
 
-  /** Starts `min` containers of `spec` and resolves when they answer their readiness ping. */
+  /** Starts `min` containers of `spec` and resolves when their runners reply to the readiness ping. */
   async warm(spec: ContainerSpec): Promise<void> {
     await this.start();
     await this.#poolFor(spec).warm();
@@ -204,12 +209,14 @@ export class ContainerPool {
   async #closeOnce(): Promise<void> {
     clearInterval(this.#timer);
     this.#removeSignalHandlers();
-    await this.#started?.catch(() => {});
     for (const pool of this.#pools.values()) pool.close();
 
-    // Containers still starting were tracked at creation, so they are removed here too.
-    for (const [id, engine] of this.#live) void this.#remove(id, engine);
-    while (this.#removals.size > 0) await Promise.allSettled([...this.#removals]);
+    // Containers are tracked from creation, so those still starting are removed too; a
+    // launch that finishes meanwhile sees the pool closed and removes its own container.
+    while (this.#live.size > 0 || this.#launches.size > 0 || this.#removals.size > 0) {
+      for (const [id, engine] of this.#live) void this.#remove(id, engine);
+      await Promise.allSettled([...this.#launches, ...this.#removals.values()]);
+    }
     this.#logger.info(`container-pool: pool "${this.name}" closed`);
   }
 
@@ -233,7 +240,7 @@ export class ContainerPool {
       } catch (error) {
         if (!(error instanceof RunnerGone)) throw error;
 
-        // The runner died mid-call. If its engine stopped answering, the call moves to
+        // The runner died mid-call. If its engine stopped responding, the call moves to
         // another engine; sandboxed code has no network, so running it again is safe.
         const engineDown = await this.#engineIsDown(container.engine);
         pool.discard(container, engineDown ? 'engine' : 'exited');
@@ -346,13 +353,22 @@ export class ContainerPool {
     };
   }
 
+  /**
+   * Finds or creates the pool of `spec`. Note: a spec object is read once; changing its fields
+   * afterwards has no effect, so pass a new object for a different spec.
+   */
   #poolFor(spec: ContainerSpec): SpecPool {
+    const known =
+      typeof spec === 'object' && spec !== null ? this.#poolsBySpec.get(spec) : undefined;
+    if (known) return known;
+
     const resolved = resolveSpec(spec, this.#config);
     let pool = this.#pools.get(resolved.key);
     if (pool === undefined) {
       pool = new SpecPool(resolved, this.#runtime);
       this.#pools.set(resolved.key, pool);
     }
+    this.#poolsBySpec.set(spec, pool);
     return pool;
   }
 
@@ -361,7 +377,10 @@ export class ContainerPool {
 
     this.#maintaining = true;
     try {
-      await Promise.all([...this.#pools.values()].map((pool) => pool.maintain(Date.now())));
+      const now = Date.now();
+      const retries = this.#engines.filter((engine) => !engine.up && engine.available(now));
+      await Promise.all(retries.map((engine) => this.#probeEngine(engine)));
+      await Promise.all([...this.#pools.values()].map((pool) => pool.maintain(now)));
     } catch (error) {
       this.#logger.error(`container-pool: maintenance pass failed: ${(error as Error).message}`);
     } finally {
@@ -415,21 +434,26 @@ export class ContainerPool {
     return !(Number.isSafeInteger(pid) && pid > 0 && processIsAlive(pid));
   }
 
+  /**
+   * Removes a container once. A failed removal is logged and the container forgotten: the
+   * next start's orphan sweep removes it, and `close()` does not wait on an engine that is down.
+   */
   #remove(id: string, engine: Engine): Promise<void> {
+    const pending = this.#removals.get(id);
+    if (pending) return pending;
+
     const removal = removeContainer(engine, id, this.#config.engineTimeoutMs)
-      .then(() => {
-        this.#live.delete(id);
-      })
       .catch((error: Error) => {
         this.#logger.warn(
-          `container-pool: could not remove container ${short(id)} on engine "${engine.name}": ${error.message}`,
+          `container-pool: could not remove container ${short(id)} on engine "${engine.name}"; the next start removes it: ${error.message}`,
         );
         if (isEngineFailure(error)) this.#engineFailed(engine, error);
       })
       .finally(() => {
-        this.#removals.delete(removal);
+        this.#live.delete(id);
+        this.#removals.delete(id);
       });
-    this.#removals.add(removal);
+    this.#removals.set(id, removal);
     return removal;
   }
 
@@ -438,9 +462,16 @@ export class ContainerPool {
     if (!wasUp) return;
 
     this.#logger.warn(
-      `container-pool: engine "${engine.name}" stopped answering and is out of rotation: ${(error as Error).message}`,
+      `container-pool: engine "${engine.name}" stopped responding and is out of rotation: ${(error as Error).message}`,
     );
     for (const pool of this.#pools.values()) pool.dropEngine(engine);
+  }
+
+  /** Pings an engine that is out of rotation and puts it back when it responds. */
+  async #probeEngine(engine: Engine): Promise<void> {
+    if (!(await this.#engineIsDown(engine)) && engine.markUp()) {
+      this.#logger.info(`container-pool: engine "${engine.name}" is responding again`);
+    }
   }
 
   async #engineIsDown(engine: Engine): Promise<boolean> {
@@ -493,6 +524,14 @@ export class ContainerPool {
         this.#live.delete(id);
       },
       remove: (id, engine) => this.#remove(id, engine),
+      trackLaunch: (launch) => {
+        this.#launches.add(launch);
+        void launch.then(
+          () => this.#launches.delete(launch),
+          () => this.#launches.delete(launch),
+        );
+        return launch;
+      },
       engineFailed: (engine, error) => this.#engineFailed(engine, error),
     };
   }

@@ -20,7 +20,7 @@ const RETRY_MAX_MS = 30_000;
 
 /**
  * A Docker engine in the pool's rotation: its client, how many pool containers it holds, and
- * whether it is answering. An engine that fails a request is taken out of rotation and retried
+ * whether it is responding. An engine that fails a request is taken out of rotation and retried
  * after a back-off that doubles from 1 s up to 30 s.
  */
 export class Engine {
@@ -95,8 +95,8 @@ export function leastLoaded(engines: readonly Engine[], now: number, exclude: Re
 }
 
 /**
- * Tells whether `error` means the engine itself is not answering (no connection, reset,
- * timeout) rather than an answer from it, such as 404 for a missing image.
+ * Tells whether `error` means the engine itself is not responding (no connection, reset,
+ * timeout) rather than a response from it, such as 404 for a missing image.
  */
 export function isEngineFailure(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
@@ -130,7 +130,7 @@ export async function withEngineTimeout<T>(
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = Object.assign(
-        new Error(`Docker engine did not answer within ${timeoutMs} ms.`),
+        new Error(`Docker engine did not respond within ${timeoutMs} ms.`),
         {
           code: 'ENGINE_TIMEOUT',
         },

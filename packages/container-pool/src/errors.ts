@@ -8,7 +8,7 @@
  * - `CONTAINER_UNHEALTHY`: a container failed its readiness or liveness probe, or its runner
  *   died or broke the protocol during a call.
  * - `CONTAINER_START_FAILED`: the engine rejected creating or starting a container.
- * - `ENGINE_UNAVAILABLE`: no Docker engine in rotation answered.
+ * - `ENGINE_UNAVAILABLE`: no Docker engine in rotation responded.
  * - `IMAGE_BUILD_FAILED`: `buildLocalImage` could not import a root file system.
  * - `POOL_CLOSED`: the pool was closed before or during the call.
  */

@@ -68,12 +68,8 @@ async function runOn(
   let exited: Promise<unknown> | undefined;
   engine.load += 1;
   try {
-    const launched = await launchContainer(
-      engine,
-      spec,
-      runtime.labelsFor(spec, 'one-shot'),
-      settings,
-      {
+    const launched = await runtime.trackLaunch(
+      launchContainer(engine, spec, runtime.labelsFor(spec, 'one-shot'), settings, {
         autoRemove,
         ready: false,
         onCreated: (createdId) => {
@@ -84,8 +80,9 @@ async function runOn(
             .wait({ condition: autoRemove ? 'removed' : 'next-exit' });
           exited.catch(() => {});
         },
-      },
+      }),
     );
+    if (runtime.closed) throw closedError(spec);
 
     let killed = false;
     const result = await callWithDeadline(launched.connection, spec, call, launched.id, () => {
@@ -97,6 +94,8 @@ async function runOn(
     launched.connection.endInput();
     if (!killed)
       await withEngineTimeout(settings.engineTimeoutMs, () => exited ?? Promise.resolve());
+    if (engine.markUp())
+      runtime.logger.info(`container-pool: engine "${engine.name}" is responding again`);
     if (autoRemove) runtime.forget(launched.id);
     else await runtime.remove(launched.id, engine);
     return { ...result, containerId: launched.id, engine: engine.name };

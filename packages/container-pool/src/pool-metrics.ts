@@ -32,7 +32,7 @@ export class PoolMetrics {
 
     this.#startSeconds = registry.histogram({
       name: 'agentnode_container_start_duration_seconds',
-      help: 'Time from create request to a runner answering its readiness ping (cold start).',
+      help: 'Time from create request to the runner replying to its readiness ping (cold start).',
       labelNames: ['spec', 'engine', 'outcome'],
       buckets: START_BUCKETS,
     });

@@ -26,6 +26,8 @@ export interface PoolRuntime {
   track(id: string, engine: Engine): void;
   /** Forgets a container that removed itself (auto-remove). */
   forget(id: string): void;
+  /** Registers a container launch that `close()` must wait for; returns `launch`. */
+  trackLaunch<T>(launch: Promise<T>): Promise<T>;
   /** Removes a container and forgets it; failures are logged, never thrown. */
   remove(id: string, engine: Engine): Promise<void>;
   /** Takes an engine out of rotation after `error`; its warm containers are dropped. */

@@ -197,7 +197,7 @@ export class SpecPool {
     for (const container of [...this.#containers]) this.discard(container, 'closed');
   }
 
-  /** Drops the containers on `engine`, which stopped answering. */
+  /** Drops the containers on `engine`, which stopped responding. */
   dropEngine(engine: Engine): void {
     for (const container of [...this.#containers]) {
       if (container.engine === engine && container.state === 'idle')
@@ -309,7 +309,7 @@ export class SpecPool {
             (performance.now() - began) / 1000,
           );
           if (engine.markUp())
-            logger.info(`container-pool: engine "${engine.name}" is answering again`);
+            logger.info(`container-pool: engine "${engine.name}" is responding again`);
           this.#lastStartError = undefined;
           return container;
         } catch (error) {
@@ -340,19 +340,15 @@ export class SpecPool {
     const runtime = this.#runtime;
     let createdId: string | undefined;
     try {
-      const launched = await launchContainer(
-        engine,
-        this.spec,
-        runtime.labelsFor(this.spec, 'warm'),
-        runtime.settings,
-        {
+      const launched = await runtime.trackLaunch(
+        launchContainer(engine, this.spec, runtime.labelsFor(this.spec, 'warm'), runtime.settings, {
           autoRemove: false,
           ready: true,
           onCreated: (id) => {
             createdId = id;
             runtime.track(id, engine);
           },
-        },
+        }),
       );
       if (runtime.closed) throw closedError(this.spec);
 
@@ -437,7 +433,7 @@ export class SpecPool {
     } catch (error) {
       return {
         check: 'liveness',
-        reason: `no answer to a ping within ${timeoutMs} ms (${(error as Error).message})`,
+        reason: `no reply to a ping within ${timeoutMs} ms (${(error as Error).message})`,
       };
     }
 

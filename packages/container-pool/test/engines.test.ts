@@ -11,7 +11,7 @@ const hasDocker = await dockerAvailable();
 const pools = testPools('engines');
 const DOCKER_SOCKET = '/var/run/docker.sock';
 
-/** A Unix socket that forwards to the local engine until `stop()`, which cuts every connection. */
+/** Starts a Unix socket that forwards to the local engine until `stop()` cuts every connection. */
 async function startProxy(path: string) {
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
@@ -62,7 +62,7 @@ describe.skipIf(!hasDocker)('ContainerPool with several engines', () => {
     ]);
   });
 
-  it('takes an engine that does not answer out of rotation', async () => {
+  it('takes an unresponsive engine out of rotation', async () => {
     const metrics = createMetricsRegistry({ collectSystem: false });
     const pool = pools.create({
       metrics,
@@ -78,7 +78,7 @@ describe.skipIf(!hasDocker)('ContainerPool with several engines', () => {
     expect(await metrics.metrics()).toContain('agentnode_container_engine_up{engine="gone"} 0');
   });
 
-  it('fails with ENGINE_UNAVAILABLE when no engine answers', async () => {
+  it('fails with ENGINE_UNAVAILABLE when no engine responds', async () => {
     const pool = pools.create({
       engines: [{ name: 'gone', connection: { socketPath: join(dir, 'missing.sock') } }],
     });
@@ -88,7 +88,7 @@ describe.skipIf(!hasDocker)('ContainerPool with several engines', () => {
     });
   });
 
-  it('moves a call to another engine when its engine stops answering', async () => {
+  it('moves a call to another engine when its engine stops responding', async () => {
     const proxyPath = join(dir, 'proxy.sock');
     const proxy = await startProxy(proxyPath);
     const pool = pools.create({

@@ -25,7 +25,7 @@ export interface TestImages {
 }
 
 /**
- * Tells whether a Docker engine answers. Without one the suite skips, unless
+ * Tells whether a Docker engine responds. Without one the suite skips, unless
  * `AGENTNODE_REQUIRE_SERVICES=1`, where a missing engine fails the run.
  */
 export async function dockerAvailable(): Promise<boolean> {
@@ -35,11 +35,11 @@ export async function dockerAvailable(): Promise<boolean> {
   } catch (error) {
     if (process.env.AGENTNODE_REQUIRE_SERVICES === '1') {
       throw new Error(
-        `AGENTNODE_REQUIRE_SERVICES=1 but no Docker engine answers: ${(error as Error).message}`,
+        `AGENTNODE_REQUIRE_SERVICES=1 but no Docker engine responds: ${(error as Error).message}`,
       );
     }
     console.warn(
-      `Skipping container-pool tests: no Docker engine answers (${(error as Error).message}).`,
+      `Skipping container-pool tests: no Docker engine responds (${(error as Error).message}).`,
     );
     return false;
   }

@@ -36,7 +36,8 @@ describe('ResponseParser', () => {
       Buffer.concat([Buffer.from(`result 1 0 ${body.length} 0 0 0\n`), body]),
     );
 
-    expect(response?.kind === 'result' && response.stdout).toEqual(body);
+    expect(response?.kind).toBe('result');
+    expect(response?.kind === 'result' ? response.stdout : undefined).toEqual(body);
   });
 
   it('parses several frames from one chunk', () => {

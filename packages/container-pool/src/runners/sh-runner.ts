@@ -12,7 +12,7 @@
  *   one byte past the cap;
  * - stderr goes to a file on the `/tmp` tmpfs and is cut to the cap when sent. A program that
  *   writes to stderr without end fills that tmpfs and then gets write errors (ENOSPC) until
- *   its deadline; the file is emptied after every call.
+ *   its deadline. The file is emptied after every call.
  */
 export const SH_RUNNER_SOURCE = `
 set -o pipefail
