@@ -23,7 +23,9 @@ export interface AttestationLookup {
 /**
  * Returns this node's current attestation evidence, one item per platform (for
  * example a Nitro document, or a TDX quote plus a GPU report). An empty list
- * means none is available, and attested tools are refused.
+ * means none is available, and attested tools are refused. Each item may carry
+ * a `key` (such as `attestationKey(tee, evidence)` computed once), which spares
+ * the cache from hashing the evidence on every check.
  */
 export type EvidenceSource = (
   request: AttestationRequest,
