@@ -199,6 +199,29 @@ describe('createAttestationGate', () => {
     expect(reasonOf(decision)).toContain('the gpu-cc attestation was rejected');
   });
 
+  it('verifies once for concurrent checks', async () => {
+    const { cache, calls } = nitroCache(true);
+    const gate = createAttestationGate({ cache, evidence: nitroEvidence });
+
+    const decisions = await Promise.all(
+      Array.from({ length: 20 }, () => gate.check(gateRequest('cpu_tee'))),
+    );
+
+    expect(decisions.every((decision) => decision.allowed)).toBe(true);
+    expect(calls()).toBe(1);
+  });
+
+  it('refuses when the call is aborted', async () => {
+    const { cache } = nitroCache(true);
+    const gate = createAttestationGate({ cache, evidence: nitroEvidence });
+    const controller = new AbortController();
+    controller.abort();
+
+    const decision = await gate.check({ ...gateRequest('cpu_tee'), signal: controller.signal });
+
+    expect(reasonOf(decision)).toContain('ABORTED');
+  });
+
   it('allows tiers below cpu_tee without reading evidence', async () => {
     const { cache } = nitroCache(true);
     let reads = 0;
