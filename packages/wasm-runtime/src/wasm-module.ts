@@ -40,6 +40,8 @@ export interface WasmInstanceHandle {
 /** Services a module uses from its runtime. */
 export interface ModuleContext {
   readonly config: ResolvedRuntimeConfig;
+  /** Call options with every default applied, shared by calls that pass none. */
+  readonly defaultCallOptions: ResolvedCallOptions;
   readonly loader: ModuleLoader;
   readonly metrics: RuntimeMetrics;
   workerPool(): WorkerPool;
@@ -260,7 +262,10 @@ export class WasmModule {
       );
     }
 
-    const resolved = resolveCallOptions(options, this.#context.config);
+    const resolved =
+      typeof options !== 'object' || options === null || hasOwnKeys(options)
+        ? resolveCallOptions(options, this.#context.config)
+        : this.#context.defaultCallOptions;
     if (this.kind === 'component' && resolved.returns !== 'value') {
       throw new WasmRuntimeError(
         'INVALID_ARGUMENT',
@@ -324,7 +329,11 @@ export class WasmModule {
   }
 
   #release(instance: MeteredInstance, options: ResolvedCallOptions): void {
-    if (options.instance === 'reuse' && this.#idle.length < this.#context.config.maxIdleInstances) {
+    if (
+      options.instance === 'reuse' &&
+      instance.reusable &&
+      this.#idle.length < this.#context.config.maxIdleInstances
+    ) {
       this.#idle.push(instance);
     }
   }
@@ -397,6 +406,15 @@ export class WasmModule {
       details: { ...error.details, moduleHash: this.sha256 },
     });
   }
+}
+
+function hasOwnKeys(value: object): boolean {
+  for (const key in value) {
+    if (Object.hasOwn(value, key)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** Races `work` against the call's deadline and abort signal. */

@@ -3,6 +3,7 @@ import { readBinaryKind } from './binary/module-reader';
 import {
   checkModuleConfig,
   type ResolvedRuntimeConfig,
+  resolveCallOptions,
   resolveRuntimeConfig,
   type WasmModuleConfig,
   type WasmRuntimeConfig,
@@ -55,6 +56,7 @@ export class WasmRuntime {
     this.#loader = new ModuleLoader(this.config, this.#cache, metrics);
     this.#context = {
       config: this.config,
+      defaultCallOptions: Object.freeze(resolveCallOptions({}, this.config)),
       loader: this.#loader,
       metrics,
       workerPool: () => {

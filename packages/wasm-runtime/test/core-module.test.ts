@@ -134,6 +134,19 @@ describe('core module imports', () => {
     await runtime.close();
   });
 
+  it('runs a WASI command once per instance and returns its exit code', async () => {
+    const runtime = createWasmRuntime({ cacheDirectory });
+    const tool = runtime.load(await coreModule('wasi-command'));
+
+    const first = await tool.call('_start');
+    const second = await tool.call('_start');
+
+    expect(first.value).toBe(7);
+    expect(second.value).toBe(7);
+    expect(tool.idleInstances).toBe(0);
+    await runtime.close();
+  });
+
   it('links WASI preview 1 with the configured arguments', async () => {
     const runtime = createWasmRuntime({ cacheDirectory });
     const tool = runtime.load(await coreModule('wasi'), {

@@ -130,6 +130,7 @@ export async function instantiateComponent(
 
 class ComponentInstance implements MeteredInstance {
   readonly fuel: WebAssembly.Global;
+  readonly reusable = true;
   readonly exports: Record<string, unknown>;
   readonly #memories: readonly WebAssembly.Memory[];
   readonly #resolved = new Map<string, (...args: unknown[]) => unknown>();

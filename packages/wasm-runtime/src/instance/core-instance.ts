@@ -80,6 +80,7 @@ export async function instantiateCoreModule(
 class CoreInstance implements MeteredInstance {
   readonly fuel: WebAssembly.Global;
   readonly exports: Record<string, unknown>;
+  readonly reusable: boolean;
   readonly #wasi: WASI | undefined;
   readonly #memory: WebAssembly.Memory | undefined;
   readonly #allocate: Allocate | undefined;
@@ -92,6 +93,7 @@ class CoreInstance implements MeteredInstance {
       (value) => value instanceof WebAssembly.Memory,
     );
     this.#allocate = findAllocator(instance.exports);
+    this.reusable = wasi === undefined || typeof instance.exports._start !== 'function';
   }
 
   invoke(exportName: string, args: readonly unknown[], returns: ReturnKind): unknown {

@@ -33,6 +33,8 @@ export interface MeteredInstance {
   readonly fuel: WebAssembly.Global;
   /** Calls an export; throws what the guest or bindings throw, unmapped. */
   invoke(exportName: string, args: readonly unknown[], returns: ReturnKind): unknown;
+  /** Whether the instance may serve another call (a WASI command runs `_start` once). */
+  readonly reusable: boolean;
   /** Raw exports (core module exports, or jco's bindings object for a component). */
   readonly exports: Record<string, unknown>;
   /** Total bytes of linear memory the instance's memories hold now. */
