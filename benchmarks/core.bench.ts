@@ -28,9 +28,9 @@ const functionExecutor: ToolExecutor = {
 };
 
 /**
- * The coordinator suite: parallel against sequential calls, the
- * coordinator's own cost per call, config merging, task supervision, and
- * the reference node's memory and async rows.
+ * Measures the coordinator: parallel against sequential calls, its own cost
+ * per call, config merging, task supervision, and the reference node's
+ * memory and async rows.
  */
 export async function run(options: SuiteOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
@@ -55,8 +55,8 @@ export async function run(options: SuiteOptions): Promise<BenchRow[]> {
 }
 
 /**
- * A batch of 100 calls through the coordinator against awaiting each in
- * turn; `concurrency` defaults to the coordinator's default bound.
+ * Times a batch of 100 calls through the coordinator against awaiting each
+ * in turn. `concurrency` defaults to the coordinator's default bound.
  */
 async function parallelVersusSequential(
   options: SuiteOptions,
@@ -111,7 +111,7 @@ async function parallelVersusSequential(
   };
 }
 
-/** One execute() of a no-op tool against awaiting the function directly, with and without metrics. */
+/** Times one execute() of a no-op tool against awaiting the function directly, with and without metrics. */
 async function coordinatorOverhead(options: SuiteOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const noop = (params: Readonly<Record<string, unknown>>) => params.n;
@@ -157,7 +157,7 @@ async function coordinatorOverhead(options: SuiteOptions): Promise<BenchRow[]> {
   return rows;
 }
 
-/** The merged config of a tool with three layers, from the cache against a deep copy per call. */
+/** Times the merged config of a tool with three layers, from the cache against a deep copy per call. */
 async function configOverride(options: SuiteOptions): Promise<BenchRow> {
   const registry = new ToolRegistry({ executors: [functionExecutor] });
   const tool = registry.register({
@@ -219,7 +219,7 @@ function deepCopyMerge(
   return merged;
 }
 
-/** The supervisor's spawn against bare promises: basic, with a failure, ten at once. */
+/** Times the supervisor's spawn against bare promises: basic, with a failure, ten at once. */
 async function spawnRows(options: SuiteOptions): Promise<BenchRow[]> {
   const tasks = new TaskSupervisor({
     logger: silentLogger,

@@ -1,7 +1,8 @@
 /**
- * Runs a small dependency graph of tool calls with @agentnode/core alone:
- * read a file, then count its words and hash it in parallel, then combine
- * both; shows a retried call, a rejected parameter and the metrics.
+ * Runs a small dependency graph of tool calls with @agentnode/core alone.
+ * It reads a file, counts its words and hashes it in parallel, then
+ * combines both. It also shows a retried call, a rejected parameter and
+ * the metrics.
  *
  *   node --conditions=source --import tsx examples/core/main.ts
  */

@@ -11,7 +11,7 @@ import type {
 import { describeError, ToolError } from './errors';
 import type { ToolParams } from './tool-definition';
 
-/** What a {@link BatchRun} needs from the coordinator. */
+/** Inputs of a {@link BatchRun}, supplied by the coordinator. */
 export interface BatchRunContext {
   readonly planned: readonly PlannedCall[];
   readonly calls: readonly ToolCallRequest[];

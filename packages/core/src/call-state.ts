@@ -4,7 +4,7 @@ import type { ToolError } from './errors';
 import type { RetryPolicy } from './retry-policy';
 import type { ToolRegistryEntry } from './tool-registry';
 
-/** What a call starts with. */
+/** The fixed inputs of one call. */
 export interface CallRequest {
   readonly callId: string;
   readonly id: string;

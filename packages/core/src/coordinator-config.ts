@@ -13,7 +13,7 @@ import type { TaskSupervisor } from './task-supervisor';
 import type { ToolConfigStore } from './tool-config-store';
 import { isTimeout, type ToolRegistry } from './tool-registry';
 
-/** What {@link ToolCoordinator} takes. Every field is optional. */
+/** Configuration of {@link ToolCoordinator}. Every field is optional. */
 export interface ToolCoordinatorConfig {
   /** The tools to run. @default a new, empty `ToolRegistry` */
   registry?: ToolRegistry;
@@ -23,11 +23,11 @@ export interface ToolCoordinatorConfig {
   configStore?: ToolConfigStore;
   /** Registry for the tool metrics; without one nothing is recorded. */
   metrics?: MetricsRegistry;
-  /** Where caught errors are reported. @default errors to stderr, the rest dropped */
+  /** Logger for caught errors. @default errors to stderr, the rest dropped */
   logger?: Logger;
   /** Asked before a tool of tier `cpu_tee` or above runs; without one such tools fail with `ATTESTATION_REQUIRED`. */
   attestationGate?: AttestationGate;
-  /** Where finished calls are recorded, in batches. */
+  /** Store for finished calls, written in batches. */
   executionLog?: ExecutionLog;
   /** @default 100 */
   executionLogBatchSize?: number;
@@ -37,7 +37,7 @@ export interface ToolCoordinatorConfig {
   executionLogMaxBufferedRecords?: number;
   /** Time limit of one attempt when neither the call nor the tool sets one. @default 60_000 */
   defaultTimeoutMs?: number;
-  /** Time limit of one attestation check; running past it refuses the call. @default 10_000 */
+  /** Time limit of one attestation check; running past it fails the call with `ATTESTATION_REQUIRED`. @default 10_000 */
   attestationTimeoutMs?: number;
   /**
    * Calls of one batch running at once, unless the batch sets its own. A

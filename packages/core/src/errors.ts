@@ -10,7 +10,7 @@
  * - `TOOL_NOT_FOUND`: no tool is registered under the key.
  * - `INVALID_PARAMETERS`: parameters fail the tool's JSON Schema.
  * - `MISSING_CONFIG`: a required config field has no value after merging.
- * - `ATTESTATION_REQUIRED`: the attestation gate refused, failed or is absent.
+ * - `ATTESTATION_REQUIRED`: the attestation gate rejected the call, failed or is absent.
  * - `TIMEOUT`: a call or a batch ran past its time limit.
  * - `ABORTED`: the caller's signal, a fail-fast batch or `close()` stopped the call.
  * - `EXECUTION_FAILED`: the executor or the tool itself threw or rejected.

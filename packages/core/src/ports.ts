@@ -7,7 +7,7 @@ import type {
   ToolParams,
 } from './tool-definition';
 
-/** What an executor receives for one attempt of one call. */
+/** Input of an executor for one attempt of one call. */
 export interface ToolInvocation extends ToolCallContext {
   /** The tool as it was registered when the call started. */
   readonly tool: RegisteredTool;
@@ -48,7 +48,7 @@ export interface ToolExecutor {
   run(call: ToolInvocation): unknown;
 }
 
-/** How a finished call ended. */
+/** Outcome of a finished call. */
 export type CallStatus = 'ok' | 'error' | 'timeout' | 'aborted';
 
 /** One finished call, as handed to the {@link ExecutionLog}. */
@@ -74,7 +74,7 @@ export interface ExecutionRecord {
 }
 
 /**
- * Where finished calls are recorded, for example a SQLite table. The
+ * Store for finished calls, for example a SQLite table. The
  * coordinator buffers records and hands them over in batches from a
  * background task, so a slow log never slows a call.
  *
@@ -87,7 +87,7 @@ export interface ExecutionLog {
   record(records: readonly ExecutionRecord[]): unknown;
 }
 
-/** What the {@link AttestationGate} is asked about. */
+/** Request sent to the {@link AttestationGate}. */
 export interface AttestationRequest {
   readonly tier: PrivacyTier;
   /** Canonical router key of the tool. */
@@ -98,7 +98,7 @@ export interface AttestationRequest {
   readonly signal: AbortSignal;
 }
 
-/** The gate's answer. */
+/** The gate's decision. */
 export type AttestationDecision =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly reason: string };
@@ -106,7 +106,7 @@ export type AttestationDecision =
 /**
  * Decides whether a tool of tier `cpu_tee` or above may run here now,
  * typically from a cached, verified TEE attestation. The coordinator fails
- * closed: a refusal, an error, a malformed answer or no gate at all each fail
+ * closed: a rejection, an error, a malformed decision or no gate at all each fail
  * the call with `ATTESTATION_REQUIRED`.
  *
  * @example

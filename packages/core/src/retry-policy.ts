@@ -1,10 +1,10 @@
 import { ToolError } from './errors';
 
 /**
- * How a failed call is tried again. Only errors marked retryable are retried
+ * Policy for trying a failed call again. Only errors marked retryable are retried
  * (a `ToolError` with `retryable: true`, or any thrown object with a
  * `retryable: true` property); an abort, invalid parameters, missing config
- * or a refused attestation never is.
+ * or a rejected attestation never is.
  *
  * The delay before attempt `n + 1` is `min(maxDelayMs, initialDelayMs * multiplier^(n - 1))`,
  * then randomized by `jitter`.

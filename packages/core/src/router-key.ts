@@ -3,14 +3,14 @@ import { ToolError } from './errors';
 /** The separator between the parts of a router key. */
 export const ROUTER_KEY_SEPARATOR = ':::';
 
-/** Longest router key accepted, in UTF-16 code units, before sanitizing. */
+/** Maximum length of a router key, in UTF-16 code units, before sanitizing. */
 export const MAX_ROUTER_KEY_LENGTH = 512;
 
 /** The parts of a router key, sanitized and lower-cased. */
 export interface RouterKey {
-  /** Where the tool comes from, for example `local` or a registry name. */
+  /** Origin of the tool, for example `local` or a registry name. */
   readonly source: string;
-  /** Who publishes the tool. */
+  /** Publisher of the tool. */
   readonly author: string;
   /** The tool's name. */
   readonly name: string;

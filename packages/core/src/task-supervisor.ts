@@ -2,15 +2,15 @@ import type { Counter, Gauge, MetricsRegistry } from '@agentnode/metrics';
 import { ToolError } from './errors';
 import { type Logger, stderrErrorLogger } from './logger';
 
-/** What {@link TaskSupervisor} takes. */
+/** Configuration of {@link TaskSupervisor}. */
 export interface TaskSupervisorConfig {
-  /** Where failed tasks are reported. @default errors to stderr, the rest dropped */
+  /** Logger for failed tasks. @default errors to stderr, the rest dropped */
   logger?: Logger;
   /** Registry for `agentnode_tasks_total` and `agentnode_tasks_running`; none records nothing. */
   metrics?: MetricsRegistry;
 }
 
-/** How a supervised task ended. It never rejects. */
+/** Outcome of a supervised task; `spawn` resolves with it and never rejects. */
 export type TaskOutcome<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: unknown };

@@ -5,7 +5,7 @@ import type { ConfigField, RegisteredTool } from './tool-definition';
 /** Config values of one tool in one layer, by field name. */
 export type ConfigValues = Readonly<Record<string, unknown>>;
 
-/** What {@link ToolConfigStore} takes. */
+/** Configuration of {@link ToolConfigStore}. */
 export interface ToolConfigStoreConfig {
   /** Node-wide values per tool, keyed by router key (its version is ignored). @default {} */
   node?: Readonly<Record<string, ConfigValues>>;

@@ -529,7 +529,7 @@ export class ToolCoordinator {
   }
 
   async #checkAttestation(state: CallState, tool: RegisteredTool): Promise<void> {
-    const refuse = (reason: string, cause?: unknown) =>
+    const attestationRequired = (reason: string, cause?: unknown) =>
       new ToolError(
         'ATTESTATION_REQUIRED',
         `Tool "${tool.key}" has privacy tier "${tool.privacyTier}" and ${reason}.`,
@@ -541,7 +541,9 @@ export class ToolCoordinator {
 
     const gate = this.#gate;
     if (!gate) {
-      throw refuse('no attestation gate is configured; pass "attestationGate" to the coordinator');
+      throw attestationRequired(
+        'no attestation gate is configured; pass "attestationGate" to the coordinator',
+      );
     }
 
     const timeoutMs = this.#config.attestationTimeoutMs;
@@ -552,7 +554,8 @@ export class ToolCoordinator {
         {
           timeoutMs,
           scope: state.scope,
-          onTimeout: () => refuse(`the attestation gate did not answer within ${timeoutMs} ms`),
+          onTimeout: () =>
+            attestationRequired(`the attestation check timed out after ${timeoutMs} ms`),
           onLateRejection: (error) =>
             this.#logger.debug('The attestation gate rejected after its check ended.', {
               callId: state.callId,
@@ -564,13 +567,13 @@ export class ToolCoordinator {
       if (state.scope.aborted || isToolError(error, 'ATTESTATION_REQUIRED')) {
         throw error;
       }
-      throw refuse(`the attestation check failed: ${describeError(error)}`, error);
+      throw attestationRequired(`the attestation check failed: ${describeError(error)}`, error);
     }
 
     const answer = decision as { allowed?: unknown; reason?: unknown } | null | undefined;
     if (answer?.allowed !== true) {
       const reason = typeof answer?.reason === 'string' ? answer.reason : 'no reason given';
-      throw refuse(`the attestation gate rejected it: ${reason}`);
+      throw attestationRequired(`the attestation gate rejected it: ${reason}`);
     }
   }
 
@@ -661,9 +664,9 @@ export class ToolCoordinator {
 }
 
 /**
- * What the executor receives. A class rather than an object literal with a
- * getter, because V8 builds such literals on a slow path; the AbortSignal
- * is created only if the tool reads it.
+ * Input of the executor for one attempt. It is a class, not an object
+ * literal with a getter, because V8 builds such literals on a slow path.
+ * The AbortSignal is created only if the tool reads it.
  */
 class Invocation implements ToolInvocation {
   readonly callId: string;
@@ -698,7 +701,7 @@ class Invocation implements ToolInvocation {
   }
 }
 
-/** What the attestation gate receives; the AbortSignal is created only if the gate reads it. */
+/** Request sent to the attestation gate; the AbortSignal is created only if the gate reads it. */
 class AttestationCheck implements AttestationRequest {
   readonly tier: PrivacyTier;
   readonly key: string;

@@ -17,13 +17,13 @@ export interface ConfigField {
    * @default false
    */
   readonly required?: boolean;
-  /** What the field sets, for people configuring the tool. */
+  /** Purpose of the field, for people configuring the tool. */
   readonly description?: string;
   /** The value used when no config layer sets one. */
   readonly default?: unknown;
 }
 
-/** What a tool's code receives beside its parameters. */
+/** Context a tool's code receives beside its parameters. */
 export interface ToolCallContext {
   /** Unique id of this call, the same in events, results, errors and the execution log. */
   readonly callId: string;
@@ -52,7 +52,7 @@ export interface ToolCallContext {
 export type ToolHandler = (params: ToolParams, context: ToolCallContext) => unknown;
 
 /**
- * Everything the registry knows about a tool. `kind` picks the
+ * Everything the registry stores about a tool. `kind` picks the
  * `ToolExecutor` that runs it; `handler` and `spec` carry what that executor
  * needs (a function, a WASM component path, a container image, ...).
  *
@@ -74,7 +74,7 @@ export interface ToolDefinition<Spec = unknown> {
   readonly key: string;
   /** Executor kind: `function`, `wasm`, `container` or any kind with a registered executor. */
   readonly kind: string;
-  /** What the tool does, for the agent choosing it. */
+  /** Purpose of the tool, for the agent choosing it. */
   readonly description?: string;
   /** JSON Schema the parameters must match; without it any object is accepted. */
   readonly parameters?: JsonSchema;

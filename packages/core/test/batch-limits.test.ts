@@ -5,6 +5,7 @@ import {
   delay,
   failOnUnhandledRejections,
   failureError,
+  sampleOf,
   successValue,
 } from './helpers';
 
@@ -196,5 +197,39 @@ describe('batch limits', () => {
     expect(error).toBeInstanceOf(ToolError);
     expect((error as ToolError).code).toBe('INVALID_OPTIONS');
     expect((error as ToolError).message).toContain(message);
+  });
+});
+
+describe('batch metrics and streams', () => {
+  failOnUnhandledRejections();
+
+  it('records queue wait for batch calls', async () => {
+    const { coordinator, metrics } = setup();
+
+    await coordinator.executeMany(
+      Array.from({ length: 3 }, () => ({ key: SLEEP, params: { ms: 2 } })),
+      { concurrency: 1 },
+    );
+
+    expect(
+      await sampleOf(
+        metrics,
+        'agentnode_tool_queue_wait_seconds',
+        { tool: SLEEP },
+        'agentnode_tool_queue_wait_seconds_count',
+      ),
+    ).toBe(3);
+  });
+
+  it('rejects an invalid batch on the first next()', async () => {
+    const { coordinator } = setup();
+    const iterator = coordinator.stream([{ id: 'a', key: SLEEP, dependsOn: ['a'] }]);
+
+    const error = await iterator.next().then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+
+    expect((error as ToolError).code).toBe('DEPENDENCY_CYCLE');
   });
 });
