@@ -13,6 +13,7 @@ describe('quick-start word-stats component', () => {
     tool = runtime.load(await buildWordStats(join(cacheDirectory, 'fixtures')), {
       name: 'word-stats',
     });
+    await tool.ready();
   }, 120_000);
 
   afterAll(() => runtime.close());
