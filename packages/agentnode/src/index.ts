@@ -22,6 +22,14 @@ export {
   type MetricsServerConfig,
 } from '@agentnode/metrics';
 export { AgentNode } from './agent-node';
+export {
+  type AttestationGateConfig,
+  type AttestationLookup,
+  createAttestationGate,
+  DEFAULT_TIER_REQUIREMENTS,
+  type EvidenceSource,
+  type TierRequirements,
+} from './attestation-gate';
 export { createNode, type NodeConfig } from './create-node';
 export { isNodeError, NodeError, type NodeErrorCode } from './errors';
 export { createFunctionExecutor } from './executors/function-executor';
