@@ -11,7 +11,7 @@ import { PoolMetrics } from './pool-metrics';
 import type { PoolRuntime, RuntimeSettings } from './pool-runtime';
 import { RunnerGone, type RunnerResult } from './runner-connection';
 import { type ContainerSpec, LABELS, type ResolvedSpec, resolveSpec } from './spec';
-import { closedError, SpecPool, type SpecPoolStats, short } from './spec-pool';
+import { abortedError, closedError, SpecPool, type SpecPoolStats, short } from './spec-pool';
 
 /** Per-call options of {@link ContainerPool.run}. */
 export interface RunOptions {
@@ -120,19 +120,18 @@ export class ContainerPool {
   }
 
   /**
-   * Removes containers an earlier run of this pool (same name and node) left behind, then
-   * warms the configured specs. Runs once; `run` and `warm` call it on first use.
+   * Removes containers an earlier run of this pool (same name and node) left behind, starts
+   * the maintenance timer, then warms the configured specs. The cleanup runs once, and `run`
+   * and `warm` wait for it on first use; a failed warm-up rejects this call only.
    */
-  start(): Promise<void> {
-    if (this.#closing) return Promise.reject(this.#closedError());
-
-    this.#started ??= this.#startOnce();
-    return this.#started;
+  async start(): Promise<void> {
+    await this.#ready();
+    await Promise.all(this.#config.specs.map((spec) => this.#poolFor(spec).warm()));
   }
 
   /** Starts `min` containers of `spec` and resolves when their runners reply to the readiness ping. */
   async warm(spec: ContainerSpec): Promise<void> {
-    await this.start();
+    await this.#ready();
     await this.#poolFor(spec).warm();
   }
 
@@ -150,7 +149,9 @@ export class ContainerPool {
     const call = this.#prepare(options, started);
     const mode = options.mode ?? 'warm';
     try {
-      await this.start();
+      await this.#ready();
+      if (call.signal?.aborted) throw abortedError(pool.spec, 'starting');
+
       const { result, containerId, engine, release } =
         mode === 'one-shot'
           ? await this.#runOneShot(pool.spec, call)
@@ -196,14 +197,23 @@ export class ContainerPool {
     return this.#closing;
   }
 
+  /** Runs the orphan sweep once and starts the timer; never rejects except with `POOL_CLOSED`. */
+  #ready(): Promise<void> {
+    if (this.#closing) return Promise.reject(this.#closedError());
+
+    this.#started ??= this.#startOnce();
+    return this.#started;
+  }
+
   async #startOnce(): Promise<void> {
     await Promise.all(this.#engines.map((engine) => this.#removeOrphans(engine)));
+    if (this.#closing) return;
+
     this.#timer = setInterval(
       () => void this.#maintain(),
       Math.min(1_000, this.#config.livenessIntervalMs),
     );
     this.#timer.unref();
-    await Promise.all(this.#config.specs.map((spec) => this.#poolFor(spec).warm()));
   }
 
   async #closeOnce(): Promise<void> {

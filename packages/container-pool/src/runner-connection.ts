@@ -44,7 +44,7 @@ export class RunnerConnection {
   #stderrTail = '';
   #onGone: ((error: RunnerGone) => void) | undefined;
 
-  /** `tty` false means the stream is multiplexed (stdout and stderr frames). */
+  /** `socket` is the hijacked attach stream of a container without a TTY, so it is multiplexed. */
   constructor(socket: Duplex, maxSectionBytes: number) {
     this.#socket = socket;
     this.#parser = new ResponseParser(maxSectionBytes);

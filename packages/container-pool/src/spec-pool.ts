@@ -93,6 +93,7 @@ export class SpecPool {
   acquire(deadline: number, signal: AbortSignal | undefined): Promise<PooledContainer> {
     const idle = this.#takeIdle();
     if (idle) return Promise.resolve(idle);
+    if (signal?.aborted) return Promise.reject(abortedError(this.spec, 'waiting for a container'));
 
     this.#recordMiss();
     return new Promise((resolve, reject) => {

@@ -120,6 +120,27 @@ describe.skipIf(!hasDocker)('ContainerPool.run', () => {
     expect(exited.exitCode).toBe(3);
   });
 
+  it('rejects an already aborted call', async () => {
+    const pool = pools.create();
+    const first = await pool.run(sh, { code: 'true' });
+
+    await expect(pool.run(sh, { code: 'true', signal: AbortSignal.abort() })).rejects.toMatchObject(
+      { code: 'ABORTED' },
+    );
+    const next = await pool.run(sh, { code: 'true' });
+    expect(next.containerId).toBe(first.containerId);
+  });
+
+  it('warms configured specs in start without blocking later calls', async () => {
+    const pool = pools.create({
+      specs: [{ image: 'agentnode-test/missing:none', runner: 'sh', min: 1 }],
+    });
+
+    await expect(pool.start()).rejects.toMatchObject({ code: 'CONTAINER_START_FAILED' });
+    const result = await pool.run(sh, { code: 'echo ok' });
+    expect(result.output).toBe('ok\n');
+  });
+
   it('rejects invalid options with INVALID_CONFIG', async () => {
     const pool = pools.create();
 
@@ -352,6 +373,26 @@ describe.skipIf(!hasDocker)('ContainerPool scaling and health', () => {
     expect(await metrics.metrics()).toMatch(
       /agentnode_container_health_failures_total\{spec="[^"]+",check="docker_health"\} 1/,
     );
+  });
+
+  it('fails a call whose container is OOM-killed', async () => {
+    const { node: image } = await testImages();
+    const pool = pools.create();
+    const spec: ContainerSpec = {
+      image,
+      runner: 'node',
+      memoryBytes: 96 * 1024 * 1024,
+      min: 1,
+      max: 1,
+    };
+    const call = pool.run(spec, {
+      code: 'const chunks = []; for (;;) chunks.push(Buffer.alloc(1 << 20, 1));',
+      timeoutMs: 30_000,
+    });
+
+    await expect(call).rejects.toMatchObject({ code: 'CONTAINER_UNHEALTHY' });
+    const next = await pool.run(spec, { code: "return 'alive'" });
+    expect(next.output).toBe('alive');
   });
 
   it('replaces a container whose runner exits while idle', async () => {
