@@ -35,6 +35,17 @@ export interface WasmInstanceHandle {
   fuelUsed(): number;
   /** Bytes of linear memory the instance has now. */
   memoryBytes(): number;
+  /**
+   * Core modules: copies bytes into guest memory through the module's allocator and
+   * returns `[pointer, length]`, for exports that take buffers in their own layout.
+   */
+  writeBytes(bytes: Uint8Array): [number, number];
+  /** Core modules: encodes a string as UTF-8 into guest memory; returns `[pointer, length]`. */
+  writeString(text: string): [number, number];
+  /** Core modules: copies `length` bytes at `pointer` out of guest memory. */
+  readBytes(pointer: number, length: number): Uint8Array;
+  /** Core modules: decodes `length` bytes at `pointer` as UTF-8 (invalid UTF-8 is a `TRAP`). */
+  readString(pointer: number, length: number): string;
 }
 
 /** Services a module uses from its runtime. */
@@ -206,6 +217,10 @@ export class WasmModule {
       },
       fuelUsed: used,
       memoryBytes: () => instance.memoryBytes(),
+      writeBytes: (bytes) => instance.writeBytes(bytes),
+      writeString: (text) => instance.writeBytes(encoder.encode(text)),
+      readBytes: (pointer, length) => instance.readBytes(pointer, length),
+      readString: (pointer, length) => decodeUtf8(instance.readBytes(pointer, length), pointer),
     };
 
     let value: T;
@@ -405,6 +420,23 @@ export class WasmModule {
       cause: error.cause,
       details: { ...error.details, moduleHash: this.sha256 },
     });
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function decodeUtf8(bytes: Uint8Array, pointer: number): string {
+  try {
+    return decoder.decode(bytes);
+  } catch (error) {
+    throw new WasmRuntimeError(
+      'TRAP',
+      `The guest memory at ${pointer} is not valid UTF-8 (${bytes.length} bytes).`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

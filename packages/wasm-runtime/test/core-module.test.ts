@@ -52,6 +52,21 @@ describe('core module calls', () => {
     expect(new TextEncoder().encode(text).length).toBeGreaterThan(10_000);
   });
 
+  it('moves buffers by hand inside a session', async () => {
+    const runtime = createWasmRuntime({ cacheDirectory });
+    const tool = runtime.load(await coreModule('limits'));
+
+    const { value } = await tool.withInstance((instance) => {
+      const [pointer, length] = instance.writeString('héllo');
+      const area = instance.call('echo', [pointer, length]) as number;
+      const located = new DataView(instance.readBytes(area, 8).buffer);
+      return instance.readString(located.getUint32(0, true), located.getUint32(4, true));
+    });
+
+    expect(value).toBe('héllo');
+    await runtime.close();
+  });
+
   it('keeps instance state with reuse and drops it with fresh', async () => {
     const runtime = createWasmRuntime({ cacheDirectory });
     const tool = runtime.load(await coreModule('limits'));

@@ -157,6 +157,21 @@ class ComponentInstance implements MeteredInstance {
   memoryBytes(): number {
     return this.#memories.reduce((total, memory) => total + memory.buffer.byteLength, 0);
   }
+
+  writeBytes(): [number, number] {
+    throw componentMemoryAccess();
+  }
+
+  readBytes(): Uint8Array {
+    throw componentMemoryAccess();
+  }
+}
+
+function componentMemoryAccess(): WasmRuntimeError {
+  return new WasmRuntimeError(
+    'INVALID_ARGUMENT',
+    "A component's linear memory is private: pass bytes and strings as WIT list<u8> and string values.",
+  );
 }
 
 /**

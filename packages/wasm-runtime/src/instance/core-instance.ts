@@ -121,6 +121,14 @@ class CoreInstance implements MeteredInstance {
     return this.#memory?.buffer.byteLength ?? 0;
   }
 
+  writeBytes(bytes: Uint8Array): [number, number] {
+    return writeBytes(this.#requireMemory(), this.#allocate, bytes);
+  }
+
+  readBytes(pointer: number, length: number): Uint8Array {
+    return readBytes(this.#requireMemory(), pointer, length);
+  }
+
   #lower(args: readonly unknown[]): unknown[] {
     const lowered: unknown[] = [];
     for (const [index, arg] of args.entries()) {

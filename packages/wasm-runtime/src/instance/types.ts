@@ -37,6 +37,10 @@ export interface MeteredInstance {
   readonly reusable: boolean;
   /** Raw exports (core module exports, or jco's bindings object for a component). */
   readonly exports: Record<string, unknown>;
-  /** Total bytes of linear memory the instance's memories hold now. */
+  /** Total bytes of linear memory in the instance's memories now. */
   memoryBytes(): number;
+  /** Core modules: copies bytes into guest memory through the allocator; returns `[pointer, length]`. */
+  writeBytes(bytes: Uint8Array): [number, number];
+  /** Core modules: copies `length` bytes at `pointer` out of guest memory. */
+  readBytes(pointer: number, length: number): Uint8Array;
 }
