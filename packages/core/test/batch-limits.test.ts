@@ -115,12 +115,12 @@ describe('batch limits', () => {
         { key: SLEEP, params: { ms: 1_000 } },
         { key: SLEEP, params: { ms: 1_000 } },
       ],
-      { totalTimeoutMs: 30, concurrency: 2 },
+      { totalTimeoutMs: 100, concurrency: 2 },
     );
 
     expect(successValue(results[0])).toBe('quick');
     expect(failureError(results[1]).code).toBe('TIMEOUT');
-    expect(failureError(results[1]).message).toContain('totalTimeoutMs 30');
+    expect(failureError(results[1]).message).toContain('totalTimeoutMs 100');
     expect(failureError(results[2]).code).toBe('TIMEOUT');
     expect(
       (await metrics.collect()).find((family) => family.name === 'agentnode_tool_timeouts_total')
@@ -130,17 +130,27 @@ describe('batch limits', () => {
 
   it('bounds one call with totalTimeoutMs across retries', async () => {
     const { coordinator } = setup();
+    coordinator.registry.register({
+      key: 'local:::demo:::always_busy',
+      kind: 'function',
+      handler: () => {
+        throw new ToolError('EXECUTION_FAILED', 'busy', { retryable: true });
+      },
+    });
 
     const result = await coordinator.execute(
-      FAIL,
+      'local:::demo:::always_busy',
       {},
       {
-        totalTimeoutMs: 30,
+        totalTimeoutMs: 50,
         retry: { maxAttempts: 100, initialDelayMs: 10, maxDelayMs: 10, jitter: 'none' },
       },
     );
 
-    expect(failureError(result).code).toBe('EXECUTION_FAILED');
+    expect(failureError(result).code).toBe('TIMEOUT');
+    expect(failureError(result).message).toContain('totalTimeoutMs 50');
+    expect(result.attempts).toBeGreaterThan(1);
+    expect(result.attempts).toBeLessThan(100);
   });
 
   it('aborts the batch with its signal', async () => {

@@ -94,18 +94,35 @@ describe('dependencies', () => {
     expect(successValue(results[1])).toBe(10);
   });
 
-  it('runs independent calls in parallel and a dependent after its input', async () => {
+  it('starts a dependent while unrelated calls still run', async () => {
     const { coordinator, order } = setup();
+    let releaseSlow: () => void = () => {};
+    const slowReleased = new Promise<void>((resolve) => {
+      releaseSlow = resolve;
+    });
+    coordinator.registry.register({
+      key: 'local:::demo:::slow',
+      kind: 'function',
+      handler: async () => {
+        order.push('start slow');
+        // Ends only once the dependent has started, or after 5 s if it never does.
+        await Promise.race([slowReleased, delay(5_000)]);
+        order.push('end slow');
+      },
+    });
+    coordinator.on('callStarted', (event) => {
+      if (event.id === 'after-b') releaseSlow();
+    });
 
     await coordinator.executeMany([
-      { id: 'a', key: SLEEP, params: { name: 'a', ms: 20, value: 1 } },
+      { id: 'slow', key: 'local:::demo:::slow' },
       { id: 'b', key: SLEEP, params: { name: 'b', ms: 5, value: 2 } },
       { id: 'after-b', key: SLEEP, dependsOn: ['b'], params: { name: 'after-b', ms: 1, value: 3 } },
     ]);
 
-    expect(order.indexOf('start b')).toBeLessThan(order.indexOf('end a'));
+    expect(order.indexOf('start b')).toBeLessThan(order.indexOf('end slow'));
     expect(order.indexOf('start after-b')).toBeGreaterThan(order.indexOf('end b'));
-    expect(order.indexOf('start after-b')).toBeLessThan(order.indexOf('end a'));
+    expect(order.indexOf('start after-b')).toBeLessThan(order.indexOf('end slow'));
   });
 
   it('fails dependents of a failed input with DEPENDENCY_FAILED', async () => {

@@ -103,9 +103,9 @@ describe('executeMany', () => {
     const seen: ToolCallResult[] = [];
 
     for await (const result of coordinator.stream([
-      { id: 'slow', key: SLEEP, params: { ms: 40, value: 1 } },
+      { id: 'slow', key: SLEEP, params: { ms: 200, value: 1 } },
       { id: 'fast', key: SLEEP, params: { ms: 1, value: 2 } },
-      { id: 'broken', key: FAIL, params: { ms: 15 } },
+      { id: 'broken', key: FAIL, params: { ms: 60 } },
     ])) {
       seen.push(result);
     }

@@ -1,8 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ExecutionLog, ExecutionRecord, Logger } from '../src/index';
 import {
   createCoordinator,
-  delay,
   failOnUnhandledRejections,
   sampleOf,
   successValue,
@@ -61,7 +60,7 @@ describe('execution log', () => {
     });
 
     const result = await coordinator.execute(ECHO, {}, { agentId: 'agent-1' });
-    await delay(30);
+    await vi.waitFor(() => expect(batches).toHaveLength(1), { timeout: 5_000, interval: 5 });
 
     expect(batches).toHaveLength(1);
     expect(batches[0]![0]!.callId).toBe(result.callId);

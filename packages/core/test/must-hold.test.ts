@@ -115,7 +115,7 @@ describe.each(variants)('rejection during $name', (variant) => {
       key: 'local:::demo:::steady',
       kind: 'function',
       handler: async (params, { signal }) => {
-        await delay(30, signal);
+        await delay(200, signal);
         return params.value;
       },
     });
