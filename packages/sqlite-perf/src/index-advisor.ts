@@ -130,6 +130,8 @@ interface Schema {
   readonly columns: Map<string, { table: string; names: string[] }>;
   /** Column lists of existing indexes per table (lower-cased table). */
   readonly existingIndexes: Map<string, string[][]>;
+  /** The INTEGER PRIMARY KEY column per table (lower-cased both): an alias of the rowid. */
+  readonly rowidAliases: Map<string, string>;
 }
 
 function readSchema(connection: Connection): Schema {
@@ -141,6 +143,7 @@ function readSchema(connection: Connection): Schema {
     indexSql: [],
     columns: new Map(),
     existingIndexes: new Map(),
+    rowidAliases: new Map(),
   };
   for (const entry of entries) {
     if (entry.type === 'table') {
@@ -152,10 +155,22 @@ function readSchema(connection: Connection): Schema {
         sql: entry.sql,
         withoutRowid: /WITHOUT\s+ROWID/i.test(entry.sql),
       });
-      const names = connection
-        .all<{ name: string }>('SELECT name FROM pragma_table_info(?)', [entry.name])
-        .map((column) => column.name);
-      schema.columns.set(entry.name.toLowerCase(), { table: entry.name, names });
+      const columns = connection.all<{ name: string; type: string; pk: number }>(
+        'SELECT name, type, pk FROM pragma_table_info(?)',
+        [entry.name],
+      );
+      schema.columns.set(entry.name.toLowerCase(), {
+        table: entry.name,
+        names: columns.map((column) => column.name),
+      });
+      const keys = columns.filter((column) => column.pk > 0);
+      if (
+        keys.length === 1 &&
+        keys[0]!.type.toUpperCase() === 'INTEGER' &&
+        !/WITHOUT\s+ROWID/i.test(entry.sql)
+      ) {
+        schema.rowidAliases.set(entry.name.toLowerCase(), keys[0]!.name.toLowerCase());
+      }
     } else {
       schema.indexSql.push(entry.sql);
     }
@@ -445,7 +460,11 @@ interface Candidate {
 function candidatesFor(parsed: ParsedQuery[], schema: Schema, maxColumns: number): Candidate[] {
   const byKey = new Map<string, Candidate>();
   const add = (table: string, columns: string[]) => {
-    const unique = [...new Set(columns)].slice(0, maxColumns);
+    // Every index already ends with the rowid, and lookups by it use the table itself.
+    const rowid = schema.rowidAliases.get(table.toLowerCase());
+    const unique = [...new Set(columns)]
+      .filter((column) => column.toLowerCase() !== rowid)
+      .slice(0, maxColumns);
     if (unique.length === 0) {
       return;
     }
@@ -475,56 +494,90 @@ function candidatesFor(parsed: ParsedQuery[], schema: Schema, maxColumns: number
   return [...byKey.values()];
 }
 
+// Candidates are tried in rounds: one that the planner ignores alone may be used
+// once an index accepted in an earlier round makes another join order cheaper.
+const MAX_ROUNDS = 3;
+
 function evaluateCandidates(
   sample: BetterSqlite3.Database,
   parsed: ParsedQuery[],
   schema: Schema,
   maxColumns: number,
 ): IndexAdvice[] {
-  const planOf = (query: ParsedQuery) => explain(sample, query);
-  const before = parsed.map(planOf);
-  const advice: IndexAdvice[] = [];
-  let counter = 0;
-  for (const candidate of candidatesFor(parsed, schema, maxColumns)) {
-    const probeName = `agentnode_advice_${counter++}`;
-    const table = quoteIdentifier(candidate.table, 'table');
-    const columnList = candidate.columns
-      .map((column) => quoteIdentifier(column, 'column'))
-      .join(', ');
-    sample.exec(`CREATE INDEX "${probeName}" ON ${table} (${columnList})`);
-    sample.exec(`ANALYZE "${probeName}"`);
-    const helped: IndexAdvice['plans'][number][] = [];
-    parsed.forEach((query, index) => {
-      if (!query.uses.has(candidate.table)) {
-        return;
-      }
-      const after = planOf(query);
-      if (after.some((line) => new RegExp(`\\bINDEX ${probeName}\\b`).test(line))) {
-        helped.push({ sql: query.sql, before: before[index]!, after });
-      }
+  const before = parsed.map((query) => explain(sample, query));
+  const probes = candidatesFor(parsed, schema, maxColumns).map((candidate, index) => ({
+    ...candidate,
+    probeName: `agentnode_advice_${index}`,
+  }));
+  const usesProbe = (plan: string[], probeName: string) =>
+    plan.some((line) => new RegExp(`\\bINDEX ${probeName}\\b`).test(line));
+  const createProbe = (probe: (typeof probes)[number]) => {
+    const columns = probe.columns.map((column) => quoteIdentifier(column, 'column')).join(', ');
+    sample.exec(
+      `CREATE INDEX "${probe.probeName}" ON ${quoteIdentifier(probe.table, 'table')} (${columns})`,
+    );
+    sample.exec(`ANALYZE "${probe.probeName}"`);
+  };
+
+  const accepted: typeof probes = [];
+  let pending = probes;
+  for (let round = 0; round < MAX_ROUNDS && pending.length > 0; round++) {
+    const used = pending.filter((probe) => {
+      createProbe(probe);
+      const helps = parsed.some(
+        (query) =>
+          query.uses.has(probe.table) && usesProbe(explain(sample, query), probe.probeName),
+      );
+      sample.exec(`DROP INDEX "${probe.probeName}"`);
+      return helps;
     });
-    sample.exec(`DROP INDEX "${probeName}"`);
+    if (used.length === 0) {
+      break;
+    }
+    for (const probe of used) {
+      createProbe(probe);
+      accepted.push(probe);
+    }
+    pending = pending.filter((probe) => !used.includes(probe));
+  }
+
+  // With every accepted index in place, each one is credited with the queries whose
+  // final plan uses it; one that no final plan uses is dropped.
+  const after = parsed.map((query) => explain(sample, query));
+  const advice: IndexAdvice[] = [];
+  for (const probe of accepted) {
+    const helped = after.flatMap((plan, index) =>
+      usesProbe(plan, probe.probeName) ? [index] : [],
+    );
     if (helped.length === 0) {
       continue;
     }
-    const name = `idx_${candidate.table}_${candidate.columns.join('_')}`.replace(
-      /[^A-Za-z0-9_]/g,
-      '_',
-    );
+    const name = adviceName(probe);
+    const renamed = (plan: string[]) =>
+      plan.map((line) =>
+        accepted.reduce((text, other) => text.replaceAll(other.probeName, adviceName(other)), line),
+      );
     advice.push({
       name,
-      table: candidate.table,
-      columns: candidate.columns,
-      createSql: `CREATE INDEX IF NOT EXISTS "${name}" ON ${table} (${columnList})`,
-      queries: helped.map((plan) => plan.sql),
-      plans: helped.map((plan) => ({
-        ...plan,
-        after: plan.after.map((line) => line.replaceAll(probeName, name)),
+      table: probe.table,
+      columns: probe.columns,
+      createSql: `CREATE INDEX IF NOT EXISTS "${name}" ON ${quoteIdentifier(probe.table, 'table')} (${probe.columns
+        .map((column) => quoteIdentifier(column, 'column'))
+        .join(', ')})`,
+      queries: helped.map((index) => parsed[index]!.sql),
+      plans: helped.map((index) => ({
+        sql: parsed[index]!.sql,
+        before: before[index]!,
+        after: renamed(after[index]!),
       })),
     });
   }
 
   return dropRedundant(advice);
+}
+
+function adviceName(candidate: Candidate): string {
+  return `idx_${candidate.table}_${candidate.columns.join('_')}`.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
 // A narrower index that helps no query beyond what a wider one on the same leading

@@ -11,7 +11,9 @@ async function ledger(config: Parameters<typeof openTemp>[0] = {}) {
   // Another connection to the same file, as another process would have.
   const other = new BetterSqlite3(db.path);
   other.pragma('busy_timeout = 0');
-  onCleanup(() => other.close());
+  onCleanup(() => {
+    other.close();
+  });
 
   return { db, other };
 }
