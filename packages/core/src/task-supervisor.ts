@@ -65,12 +65,28 @@ export class TaskSupervisor {
   /**
    * Starts `task` now (a synchronous throw counts as a failure) and returns
    * its outcome.
+   *
+   * @throws {ToolError} `INVALID_OPTIONS`, synchronously, when `name` is not a
+   *   non-empty string or `task` is not a function.
    */
   spawn<T>(
     name: string,
     task: () => T | PromiseLike<T>,
     options?: SpawnOptions,
   ): Promise<TaskOutcome<Awaited<T>>> {
+    if (typeof name !== 'string' || name === '') {
+      throw new ToolError(
+        'INVALID_OPTIONS',
+        `A task name must be a non-empty string, got ${JSON.stringify(name)}.`,
+      );
+    }
+    if (typeof task !== 'function') {
+      throw new ToolError(
+        'INVALID_OPTIONS',
+        `Task "${name}" must be a function, got ${typeof task}.`,
+      );
+    }
+
     this.#metrics?.running.inc({ task: name });
 
     const outcome = this.#run(name, task, options);

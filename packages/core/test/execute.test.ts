@@ -84,6 +84,23 @@ describe('execute', () => {
     expect(failureError(result).code).toBe('EXECUTION_FAILED');
   });
 
+  it('reports a synchronously throwing executor as a failed result', async () => {
+    const { coordinator } = createCoordinator();
+    coordinator.registry.registerExecutor({
+      kind: 'broken',
+      run: () => {
+        throw new Error('executor bug');
+      },
+    });
+    coordinator.registry.register({ key: 'local:::demo:::on_broken', kind: 'broken' });
+
+    const result = await coordinator.execute('local:::demo:::on_broken');
+
+    expect(failureError(result).code).toBe('EXECUTION_FAILED');
+    expect(failureError(result).message).toContain('executor bug');
+    expect(result.attempts).toBe(1);
+  });
+
   it('reports a timed-out tool as a failed result and aborts its signal', async () => {
     let aborted: unknown;
     const { coordinator } = createCoordinator([

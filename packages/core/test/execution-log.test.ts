@@ -1,11 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { ExecutionLog, ExecutionRecord, Logger } from '../src/index';
-import {
-  createCoordinator,
-  failOnUnhandledRejections,
-  sampleOf,
-  successValue,
-} from './helpers';
+import { createCoordinator, failOnUnhandledRejections, sampleOf, successValue } from './helpers';
 
 const ECHO = 'local:::demo:::echo';
 

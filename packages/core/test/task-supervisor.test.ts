@@ -93,4 +93,11 @@ describe('TaskSupervisor.spawn', () => {
 
     expect(finished).toEqual(['parent', 'child']);
   });
+
+  it('rejects a nameless task at once', () => {
+    const tasks = new TaskSupervisor({ logger: recordingLogger() });
+
+    expect(() => tasks.spawn('', () => 1)).toThrow(/non-empty string/);
+    expect(() => tasks.spawn('x', 'run' as never)).toThrow(/must be a function/);
+  });
 });
