@@ -80,8 +80,9 @@ export class WorkerPool {
     }
     const terminations: Promise<number>[] = [];
     for (const entry of this.#workers) {
-      this.#finish(entry, undefined);
-      entry.task?.reject(closed);
+      const task = entry.task;
+      this.#finish(entry, task);
+      task?.reject(closed);
       terminations.push(entry.worker.terminate());
     }
     this.#workers.clear();
