@@ -24,7 +24,7 @@ export interface LaunchedContainer {
 /**
  * Creates, attaches and starts a container for `spec` on `engine`. The attach happens before
  * the start so no output is lost. With `ready`, it waits for the runner to reply to a ping.
- * `onCreated` sees the id as soon as the engine assigns one, so the pool can remove the
+ * `onCreated` receives the id as soon as the engine assigns one, so the pool can remove the
  * container even if a later step fails or the pool closes meanwhile.
  *
  * Errors: `ENGINE_UNAVAILABLE` when the engine does not respond, `CONTAINER_START_FAILED`

@@ -13,7 +13,14 @@ import { RunnerGone, type RunnerResult } from './runner-connection';
 import { type ContainerSpec, LABELS, type ResolvedSpec, resolveSpec } from './spec';
 import { abortedError, closedError, SpecPool, type SpecPoolStats, short } from './spec-pool';
 
-/** Per-call options of {@link ContainerPool.run}. */
+/**
+ * Per-call options of {@link ContainerPool.run}.
+ *
+ * @example
+ * import type { RunOptions } from '@agentnode/container-pool';
+ *
+ * const options: RunOptions = { code: 'wc -c', input: 'hello', timeoutMs: 2_000, signal: AbortSignal.timeout(5_000) };
+ */
 export interface RunOptions {
   /** Code for the runner: a shell script for `sh`, a function body for `node`. */
   readonly code: string | Uint8Array;
@@ -142,6 +149,13 @@ export class ContainerPool {
    * `TIMEOUT` and `ABORTED` (the container is killed and replaced), `OUTPUT_LIMIT`,
    * `CONTAINER_UNHEALTHY` when the runner dies mid-call, `CONTAINER_START_FAILED`,
    * `ENGINE_UNAVAILABLE`, `POOL_CLOSED`.
+   *
+   * @example
+   * import { createContainerPool } from '@agentnode/container-pool';
+   *
+   * const pool = createContainerPool();
+   * const node = { image: 'node:20-slim', runner: 'node' } as const;
+   * const { output } = await pool.run(node, { code: 'return input.length', input: 'abc' }); // '3'
    */
   async run(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
     const started = performance.now();
@@ -221,8 +235,8 @@ export class ContainerPool {
     this.#removeSignalHandlers();
     for (const pool of this.#pools.values()) pool.close();
 
-    // Containers are tracked from creation, so those still starting are removed too; a
-    // launch that finishes meanwhile sees the pool closed and removes its own container.
+    // Containers are tracked from creation, so those still starting are removed too. A
+    // launch that finishes meanwhile finds the pool closed and removes its own container.
     while (this.#live.size > 0 || this.#launches.size > 0 || this.#removals.size > 0) {
       for (const [id, engine] of this.#live) void this.#remove(id, engine);
       await Promise.allSettled([...this.#launches, ...this.#removals.values()]);

@@ -1,7 +1,16 @@
 import Docker from 'dockerode';
 import { invalidConfig } from './errors';
 
-/** One Docker engine a pool may place containers on. */
+/**
+ * One Docker engine a pool may place containers on.
+ *
+ * @example
+ * import { createContainerPool } from '@agentnode/container-pool';
+ *
+ * const pool = createContainerPool({
+ *   engines: [{ name: 'local' }, { name: 'remote', connection: { host: '10.0.0.7', port: 2376, protocol: 'https', ca, cert, key } }],
+ * });
+ */
 export interface DockerEngineConfig {
   /** Name in logs and metric labels. @default 'local' for the first engine, else `engine-<n>` */
   readonly name?: string;

@@ -48,7 +48,7 @@ export interface ContainerPoolErrorDetails {
  * }
  */
 export class ContainerPoolError extends Error {
-  /** What went wrong, as a stable code. */
+  /** Stable code of what went wrong. */
   readonly code: ContainerPoolErrorCode;
   /** Context for logs: spec, engine, container. */
   readonly details: ContainerPoolErrorDetails;

@@ -12,7 +12,7 @@ export type { TarEntry } from './tar';
 
 const execFileAsync = promisify(execFile);
 
-/** What {@link buildLocalImage} takes. */
+/** Configuration of {@link buildLocalImage}. */
 export interface LocalImageConfig {
   /** Image repository, for example `agentnode/busybox`; the tag is a content hash. */
   readonly repository: string;
@@ -90,6 +90,11 @@ export interface Rootfs {
  *
  * @param busyboxPath host path of a statically linked busybox (Debian: `busybox-static`)
  * @default busyboxPath `/usr/bin/busybox`, else the first `busybox` on `PATH`
+ *
+ * @example
+ * import { buildLocalImage, busyboxRootfs } from '@agentnode/container-pool';
+ *
+ * const { image } = await buildLocalImage({ repository: 'tools/busybox', ...(await busyboxRootfs('/bin/busybox')) });
  */
 export async function busyboxRootfs(busyboxPath?: string): Promise<Rootfs> {
   const binary = await realpath(busyboxPath ?? (await findOnPath('busybox')));
@@ -115,11 +120,17 @@ export async function busyboxRootfs(busyboxPath?: string): Promise<Rootfs> {
  * Describes a minimal Node.js image: the host's `node` binary at `/usr/local/bin/node` and the
  * shared libraries `ldd` lists for it, at the same paths as on the host.
  *
- * Note: the host and the image must share a CPU architecture; libraries loaded later with
- * `dlopen` (native addons) are not found by `ldd` and are left out.
+ * Note: the host and the image must share a CPU architecture. Libraries loaded later with
+ * `dlopen` (native addons) are not listed by `ldd`, so they are left out.
  *
  * @param nodePath host path of the `node` binary
  * @default nodePath `process.execPath`
+ *
+ * @example
+ * import { buildLocalImage, nodeRootfs } from '@agentnode/container-pool';
+ *
+ * const { image } = await buildLocalImage({ repository: 'tools/node', ...(await nodeRootfs()) });
+ * // Use it with { image, runner: 'node' }.
  */
 export async function nodeRootfs(nodePath: string = process.execPath): Promise<Rootfs> {
   const binary = await realpath(nodePath);

@@ -3,10 +3,10 @@ import type { Counter, Histogram, MetricsRegistry } from '@agentnode/metrics';
 /** Container states counted by `agentnode_container_pool_containers`. */
 export type ContainerState = 'starting' | 'idle' | 'busy' | 'stopping';
 
-/** Where a failed health check came from. */
+/** Kind of health check that failed. */
 export type HealthCheckKind = 'readiness' | 'liveness' | 'docker_health' | 'exited';
 
-/** Why the pool changed size. */
+/** Reason the pool changed size. */
 export type ScaleReason = 'demand' | 'min' | 'idle' | 'replace';
 
 /** A source of current pool sizes, read on every scrape. */

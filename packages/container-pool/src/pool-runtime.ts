@@ -13,7 +13,7 @@ export interface RuntimeSettings extends LaunchSettings {
   readonly scaleIncrement: number;
 }
 
-/** What a spec pool and a one-shot call need from the container pool that owns them. */
+/** Services a spec pool and a one-shot call use from the container pool that owns them. */
 export interface PoolRuntime {
   readonly engines: readonly Engine[];
   readonly settings: RuntimeSettings;
@@ -28,7 +28,7 @@ export interface PoolRuntime {
   forget(id: string): void;
   /** Registers a container launch that `close()` must wait for; returns `launch`. */
   trackLaunch<T>(launch: Promise<T>): Promise<T>;
-  /** Removes a container and forgets it; failures are logged, never thrown. */
+  /** Removes a container and stops tracking it. Failures are logged, never thrown. */
   remove(id: string, engine: Engine): Promise<void>;
   /** Takes an engine out of rotation after `error`; its warm containers are dropped. */
   engineFailed(engine: Engine, error: unknown): void;

@@ -13,7 +13,7 @@
  *   `error <id> <messageBytes>\n<message>`
  */
 
-/** Longest header line a runner may send; a longer one means the stream is not framed. */
+/** Maximum length of a header line from a runner; a longer one means the stream is not framed. */
 export const MAX_HEADER_BYTES = 1024;
 
 /** A response frame sent by a runner. */

@@ -8,7 +8,7 @@ import {
   StreamDemultiplexer,
 } from './protocol';
 
-/** What a runner returned for one call. */
+/** Result a runner returned for one call. */
 export interface RunnerResult {
   readonly exitCode: number;
   readonly stdout: Buffer;
@@ -76,7 +76,7 @@ export class RunnerConnection {
     return this.#stderrTail;
   }
 
-  /** Registers the one listener told when the connection dies. */
+  /** Registers the one listener called when the connection dies. */
   onGone(listener: (error: RunnerGone) => void): void {
     this.#onGone = listener;
   }

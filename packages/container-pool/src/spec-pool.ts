@@ -467,7 +467,7 @@ export class SpecPool {
   }
 }
 
-/** The first 12 characters of a container id, as `docker ps` shows them. */
+/** Shortens a container id to 12 characters, as `docker ps` shows it. */
 export function short(id: string): string {
   return id.slice(0, 12);
 }

@@ -162,7 +162,14 @@ export function resolveSpec(spec: ContainerSpec, defaults: SpecDefaults): Resolv
   return Object.freeze({ key, ...resolved });
 }
 
-/** Labels every pool container carries, so orphans can be found after a crash. */
+/**
+ * Labels every pool container carries, so orphans can be found after a crash.
+ *
+ * @example
+ * import { LABELS } from '@agentnode/container-pool';
+ *
+ * const filters = { label: [`${LABELS.pool}=tools`, `${LABELS.node}=node-1`] }; // for docker.listContainers
+ */
 export const LABELS = {
   pool: 'agentnode.pool',
   node: 'agentnode.node',

@@ -21,8 +21,8 @@ const BLOCK_BYTES = 512;
 /**
  * Writes `entries` as a POSIX ustar archive, streaming file contents from disk.
  *
- * Note: names longer than 255 bytes, files of 8 GiB or more and hard links are not supported;
- * a root file system made of host binaries needs none of them.
+ * Note: names longer than 255 bytes, files of 8 GiB or more and hard links are not supported.
+ * A root file system made of host binaries needs none of them.
  */
 export async function* writeTar(entries: readonly TarEntry[]): AsyncGenerator<Uint8Array> {
   for (const entry of entries) {

@@ -12,11 +12,18 @@
  * - `require` loads Node.js built-ins and modules present in the image.
  *
  * Calls share the process, so globals and module state persist between calls in the same
- * container; use one-shot mode where a call needs a pristine process.
+ * container. Use one-shot mode where a call needs a pristine process.
  *
  * The source is plain JavaScript in a string, not a function serialized with `toString()`,
  * because build tools rewrite functions (esbuild's `keepNames` adds `__name` calls) into code
  * that no longer runs on its own.
+ *
+ * `runner: 'node'` starts it with `node -e`; export it to start it another way.
+ *
+ * @example
+ * import { NODE_RUNNER_SOURCE } from '@agentnode/container-pool';
+ *
+ * const spec = { image: 'node:20-slim', runner: { command: ['node', '--max-old-space-size=256', '-e', NODE_RUNNER_SOURCE] } };
  */
 export const NODE_RUNNER_SOURCE = String.raw`'use strict';
 const writeProtocol = process.stdout.write.bind(process.stdout);

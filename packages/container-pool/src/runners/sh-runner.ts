@@ -13,6 +13,13 @@
  * - stderr goes to a file on the `/tmp` tmpfs and is cut to the cap when sent. A program that
  *   writes to stderr without end fills that tmpfs and then gets write errors (ENOSPC) until
  *   its deadline. The file is emptied after every call.
+ *
+ * `runner: 'sh'` starts it with `sh -c`; export it to start it another way.
+ *
+ * @example
+ * import { SH_RUNNER_SOURCE } from '@agentnode/container-pool';
+ *
+ * const spec = { image: 'alpine:3.20', runner: { command: ['/bin/ash', '-c', SH_RUNNER_SOURCE] } };
  */
 export const SH_RUNNER_SOURCE = `
 set -o pipefail
