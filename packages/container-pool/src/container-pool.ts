@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { callWithDeadline, type PreparedCall } from './call';
+import { closeOnSignals } from './close-on-signals';
 import { type ContainerPoolConfig, type ResolvedPoolConfig, resolvePoolConfig } from './config';
 import { removeContainer } from './container-launcher';
 import { Engine, isEngineFailure, withEngineTimeout } from './engine';
@@ -96,7 +97,7 @@ export class ContainerPool {
   #closing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #maintaining = false;
-  #signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
+  #unregisterSignals: (() => void) | undefined;
 
   constructor(config: ContainerPoolConfig = {}) {
     this.#config = resolvePoolConfig(config);
@@ -113,7 +114,7 @@ export class ContainerPool {
     });
     this.#runtime = this.#createRuntime();
     for (const spec of this.#config.specs) this.#poolFor(spec);
-    if (this.#config.handleSignals) this.#installSignalHandlers();
+    if (this.#config.handleSignals) this.#unregisterSignals = closeOnSignals(this);
   }
 
   /** Pool name, as written to the `agentnode.pool` label. */
@@ -232,7 +233,7 @@ export class ContainerPool {
 
   async #closeOnce(): Promise<void> {
     clearInterval(this.#timer);
-    this.#removeSignalHandlers();
+    this.#unregisterSignals?.();
     for (const pool of this.#pools.values()) pool.close();
 
     // Containers are tracked from creation, so those still starting are removed too. A
@@ -565,26 +566,6 @@ export class ContainerPool {
       const waiting = pool.stats().waiting;
       for (const size of pool.sizes()) yield { spec: pool.spec.name, ...size, waiting };
     }
-  }
-
-  #installSignalHandlers(): void {
-    const handler = (signal: NodeJS.Signals) => {
-      this.#logger.info(`container-pool: ${signal} received; closing pool "${this.name}"`);
-      void this.close().finally(() => {
-        // Re-raise so the process ends as it would have without this handler, unless the
-        // application listens for the signal itself and decides when to exit.
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-      });
-    };
-    this.#signalHandler = handler;
-    process.once('SIGINT', handler);
-    process.once('SIGTERM', handler);
-  }
-
-  #removeSignalHandlers(): void {
-    if (this.#signalHandler === undefined) return;
-    process.removeListener('SIGINT', this.#signalHandler);
-    process.removeListener('SIGTERM', this.#signalHandler);
   }
 
   #closedError(): ContainerPoolError {

@@ -67,6 +67,7 @@ describe.skipIf(!hasDocker)('host process signals', () => {
 
     expect(exit.signal).toBe('SIGTERM');
     expect(await listContainers([`agentnode.pool=${name}`])).toEqual([]);
+    expect(await listContainers([`agentnode.pool=${name}-second`])).toEqual([]);
   }, 60_000);
 
   it('SIGTERM without handlers leaves no container running', async () => {
