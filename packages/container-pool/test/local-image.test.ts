@@ -74,6 +74,16 @@ describe.skipIf(!hasDocker)('buildLocalImage', () => {
     expect(result.output).toBe('welcome\nhello\n');
   });
 
+  it('fails with IMAGE_BUILD_FAILED when the import fails', async () => {
+    const call = buildLocalImage({
+      repository: 'agentnode-test/broken',
+      entries: [{ type: 'file', path: '/note', content: 'x' }],
+      changes: ['NOT-AN-INSTRUCTION x'],
+    });
+
+    await expect(call).rejects.toMatchObject({ code: 'IMAGE_BUILD_FAILED' });
+  });
+
   it('rejects an invalid repository name', async () => {
     await testImages();
 
