@@ -124,14 +124,18 @@ export class BatchWriter<T> {
   }
 
   /** Writes everything buffered now; rejects with the first failed write's error. */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
+    return this.#flush(false);
+  }
+
+  async #flush(fullBatchesOnly: boolean): Promise<void> {
     while (this.#flushing !== undefined) {
       await this.#flushing.catch(() => {});
     }
     if (this.#buffer.length === 0) {
       return;
     }
-    this.#flushing = this.#drain();
+    this.#flushing = this.#drain(fullBatchesOnly);
     try {
       await this.#flushing;
     } finally {
@@ -146,9 +150,13 @@ export class BatchWriter<T> {
     await this.flush();
   }
 
-  async #drain(): Promise<void> {
-    this.#clearTimer();
-    while (this.#buffer.length > 0) {
+  async #drain(fullBatchesOnly: boolean): Promise<void> {
+    // A size-triggered write leaves the interval timer running for the partial batch.
+    if (!fullBatchesOnly) {
+      this.#clearTimer();
+    }
+    const minimum = fullBatchesOnly ? this.#maxBatchSize : 1;
+    while (this.#buffer.length >= minimum) {
       const batch = this.#buffer.splice(0, this.#maxBatchSize);
       try {
         await this.#write(batch);
@@ -156,6 +164,7 @@ export class BatchWriter<T> {
         this.#failedWrites++;
         // Put the batch back in front so order is kept and the next flush retries it.
         this.#buffer = batch.concat(this.#buffer);
+        this.#clearTimer();
         if (!this.#closed) {
           this.#timer = setTimeout(() => this.#backgroundFlush(), this.#flushIntervalMs);
           this.#timer.unref();
@@ -164,6 +173,11 @@ export class BatchWriter<T> {
       }
       this.#written += batch.length;
       this.#batches++;
+    }
+    // A partial batch left behind by a size-triggered write waits for the interval.
+    if (this.#buffer.length > 0 && this.#timer === undefined && !this.#closed) {
+      this.#timer = setTimeout(() => this.#backgroundFlush(), this.#flushIntervalMs);
+      this.#timer.unref();
     }
   }
 
@@ -175,13 +189,15 @@ export class BatchWriter<T> {
     // A microtask lets records added in the same synchronous burst join the batch.
     queueMicrotask(() => {
       this.#sizeFlushScheduled = false;
-      this.#backgroundFlush();
+      this.#backgroundFlush(true);
     });
   }
 
-  #backgroundFlush(): void {
-    this.#timer = undefined;
-    this.flush().catch((error: unknown) => {
+  #backgroundFlush(fullBatchesOnly = false): void {
+    if (!fullBatchesOnly) {
+      this.#timer = undefined;
+    }
+    this.#flush(fullBatchesOnly).catch((error: unknown) => {
       this.#logger?.warn(
         `sqlite-perf: a batch write failed; ${this.#buffer.length} records stay buffered for the next flush`,
         error,

@@ -260,12 +260,17 @@ export class Database {
    * const db = openDatabase('app.db');
    * await db.insertMany('events', [{ id: 1, kind: 'start' }, { id: 2, kind: 'stop' }], { chunkSize: 500 });
    */
-  insertMany(
+  insertMany<Row extends object>(
     table: string,
-    rows: readonly Readonly<Record<string, unknown>>[],
+    rows: readonly Row[],
     options?: InsertManyOptions,
   ): Promise<InsertManyResult> {
-    const result = insertMany(this.#queue, table, rows, options);
+    const result = insertMany(
+      this.#queue,
+      table,
+      rows as unknown as readonly Readonly<Record<string, unknown>>[],
+      options,
+    );
 
     return this.#metrics.enabled ? this.#timed('insert_many', result) : result;
   }
