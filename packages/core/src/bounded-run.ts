@@ -63,11 +63,7 @@ export function runBounded<T>(
       }
     };
 
-    // Kept referenced: a caller awaits this run, and an unreferenced timer
-    // would let the process exit with that await unsettled when the task
-    // waits on nothing that holds the event loop open. The timer is always
-    // cleared when the run settles, so it never outlives the call.
-    const timer = setTimeout(() => stop(limits.onTimeout()), limits.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
     scope.add(stop);
 
     let result: T;
@@ -85,6 +81,16 @@ export function runBounded<T>(
         resolve(result as Awaited<T>);
       }
       return;
+    }
+
+    // Started only now: no time can pass while a synchronous task runs, so
+    // a task that returns a plain value never pays for a timer. The timer
+    // stays referenced because a caller awaits this run; an unreferenced one
+    // would let the process exit with that await unsettled when the task
+    // waits on nothing that holds the event loop open. It is always cleared
+    // when the run settles, so it never outlives the call.
+    if (!settled) {
+      timer = setTimeout(() => stop(limits.onTimeout()), limits.timeoutMs);
     }
 
     Promise.resolve(result).then(
