@@ -50,6 +50,9 @@ interface ParsedQuery {
   readonly uses: Map<string, ColumnUse>;
 }
 
+// Metadata reads need plain numbers whatever the database's `integers` setting is.
+const AS_NUMBERS = { integers: 'number' } as const;
+
 const CLAUSE_WORDS = new Set([
   'WHERE',
   'JOIN',
@@ -158,6 +161,7 @@ function readSchema(connection: Connection): Schema {
       const columns = connection.all<{ name: string; type: string; pk: number }>(
         'SELECT name, type, pk FROM pragma_table_info(?)',
         [entry.name],
+        AS_NUMBERS,
       );
       schema.columns.set(entry.name.toLowerCase(), {
         table: entry.name,
@@ -426,7 +430,11 @@ function copySample(
   }
   for (const table of schema.tables) {
     const quoted = quoteIdentifier(table.name, 'table');
-    const { count } = connection.get<{ count: number }>(`SELECT count(*) AS count FROM ${quoted}`)!;
+    const { count } = connection.get<{ count: number }>(
+      `SELECT count(*) AS count FROM ${quoted}`,
+      undefined,
+      AS_NUMBERS,
+    )!;
     if (count === 0) {
       continue;
     }
