@@ -265,11 +265,15 @@ export class ContainerPool {
       } catch (error) {
         if (!(error instanceof RunnerGone)) throw error;
 
+        if (this.#closing) {
+          pool.discard(container, 'closed');
+          throw closedError(pool.spec);
+        }
+
         // The runner died mid-call. If its engine stopped responding, the call moves to
         // another engine; sandboxed code has no network, so running it again is safe.
         const engineDown = await this.#engineIsDown(container.engine);
         pool.discard(container, engineDown ? 'engine' : 'exited');
-        if (this.#closing) throw closedError(pool.spec);
         if (engineDown && Date.now() < call.deadline) continue;
 
         this.#metrics.healthFailed(pool.spec.name, 'exited');

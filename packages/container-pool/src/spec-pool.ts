@@ -282,6 +282,8 @@ export class SpecPool {
   /** Starts one container on the least-loaded engine, failing over to the others. */
   async #start(): Promise<PooledContainer> {
     const { engines, metrics, logger } = this.#runtime;
+    if (this.#runtime.closed) throw closedError(this.spec);
+
     this.#starting += 1;
     const tried = new Set<Engine>();
     let lastError: unknown;
