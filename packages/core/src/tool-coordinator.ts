@@ -414,10 +414,16 @@ export class ToolCoordinator {
     }
 
     const live = this.#metrics?.live;
+    let dequeued = false;
     live?.queued(tool.kind, 1);
     try {
       return await state.limit(async () => {
+        dequeued = true;
         live?.queued(tool.kind, -1);
+        if (state.scope.aborted) {
+          // The batch aborted after p-limit picked this call but before it ran.
+          throw state.scope.reason;
+        }
         this.#markStarted(state, tool, queuedAt);
         try {
           return await this.#runAttempts(state, entry, params, config, retry, timeoutMs);
@@ -430,7 +436,7 @@ export class ToolCoordinator {
         }
       });
     } finally {
-      if (!state.started) {
+      if (!dequeued) {
         live?.queued(tool.kind, -1);
       }
     }
