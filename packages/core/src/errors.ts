@@ -116,7 +116,13 @@ export function isToolError(value: unknown, code?: ToolErrorCode): value is Tool
   return value instanceof ToolError && (code === undefined || value.code === code);
 }
 
-/** Renders any thrown value as a short message for use inside another message. */
+/**
+ * Renders any thrown value as a short message for use inside another message.
+ *
+ * @example
+ * import { describeError } from '@agentnode/core';
+ * describeError(new Error('disk full')); // 'disk full'
+ */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     return error.message;

@@ -23,7 +23,14 @@ export const PRIVACY_TIERS: readonly PrivacyTier[] = Object.freeze([
 const RANKS: ReadonlyMap<string, number> = new Map(PRIVACY_TIERS.map((tier, rank) => [tier, rank]));
 const FIRST_ATTESTED_RANK = 2;
 
-/** Tells whether `value` names a privacy tier. */
+/**
+ * Tells whether `value` names a privacy tier.
+ *
+ * @example
+ * import { isPrivacyTier } from '@agentnode/core';
+ * isPrivacyTier('cpu_tee'); // true
+ * isPrivacyTier('secret'); // false
+ */
 export function isPrivacyTier(value: unknown): value is PrivacyTier {
   return typeof value === 'string' && RANKS.has(value);
 }
@@ -41,7 +48,14 @@ export function requiresAttestation(tier: PrivacyTier): boolean {
   return (RANKS.get(tier) ?? 0) >= FIRST_ATTESTED_RANK;
 }
 
-/** Compares two tiers: negative when `a` is less protected than `b`, 0 when equal. */
+/**
+ * Compares two tiers: negative when `a` is less protected than `b`, 0 when
+ * equal, positive when more protected.
+ *
+ * @example
+ * import { comparePrivacyTiers } from '@agentnode/core';
+ * comparePrivacyTiers('gpu_cc', 'cpu_tee') > 0; // true
+ */
 export function comparePrivacyTiers(a: PrivacyTier, b: PrivacyTier): number {
   return (RANKS.get(a) ?? 0) - (RANKS.get(b) ?? 0);
 }

@@ -119,6 +119,9 @@ export function resolveRetryPolicy(
  * Computes the delay before the next attempt, after `attempt` attempts (1-based) failed.
  *
  * @param random a number in `[0, 1)`; tests pass a fixed one.
+ * @example
+ * import { computeRetryDelayMs, NO_RETRY } from '@agentnode/core';
+ * computeRetryDelayMs({ ...NO_RETRY, maxAttempts: 5, jitter: 'none' }, 3); // 400
  */
 export function computeRetryDelayMs(
   policy: ResolvedRetryPolicy,

@@ -114,6 +114,9 @@ export function formatRouterKey(parts: RouterKeyParts): string {
  * Returns the canonical form of `key`: parsed, sanitized and joined again.
  *
  * @throws {ToolError} `INVALID_ROUTER_KEY`, as {@link parseRouterKey}.
+ * @example
+ * import { normalizeRouterKey } from '@agentnode/core';
+ * normalizeRouterKey('Local:::Acme:::Web-Search'); // 'local:::acme:::web_search'
  */
 export function normalizeRouterKey(key: string): string {
   return parseRouterKey(key).key;
