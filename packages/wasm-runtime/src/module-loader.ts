@@ -4,6 +4,9 @@
  * cache, and then each of their core modules is compiled the same way.
  */
 
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { instrumentModule } from './binary/instrument';
 import type { ResolvedRuntimeConfig } from './config';
 import { WasmRuntimeError } from './errors';
@@ -15,7 +18,12 @@ import type {
 } from './instance/prepared-module';
 import type { ModuleCache } from './module-cache';
 import type { RuntimeMetrics } from './runtime-metrics';
-import { loadTranspiled } from './transpile-cache';
+import { sha256 as hash, loadTranspiled } from './transpile-cache';
+
+/** Bumped whenever the instrumenter's output changes, so stale disk copies are ignored. */
+const INSTRUMENTATION_VERSION = 1;
+/** Component core modules this large keep their instrumented bytes on disk. */
+const PERSIST_ABOVE_BYTES = 1024 * 1024;
 
 /** Loads modules for one runtime; components are remembered so a reload reads no disk. */
 export class ModuleLoader {
@@ -23,11 +31,15 @@ export class ModuleLoader {
   readonly #cache: ModuleCache;
   readonly #metrics: RuntimeMetrics;
   readonly #components = new Map<string, Promise<PreparedComponent>>();
+  /** The instrumentation settings, part of every cache key. */
+  readonly #settingsKey: string;
 
   constructor(config: ResolvedRuntimeConfig, cache: ModuleCache, metrics: RuntimeMetrics) {
     this.#config = config;
     this.#cache = cache;
     this.#metrics = metrics;
+    const fuel = config.fuelMetering ? 'fuel' : 'nofuel';
+    this.#settingsKey = `${fuel}-${config.memoryLimitBytes}-v${INSTRUMENTATION_VERSION}`;
   }
 
   /** Prepares a module of either kind; concurrent requests for the same bytes share the work. */
@@ -81,7 +93,7 @@ export class ModuleLoader {
 
     const coreModules = new Map<string, WebAssembly.Module>();
     for (const [name, file] of transpiled.coreModules) {
-      coreModules.set(name, await this.#compile(file.bytes, file.sha256));
+      coreModules.set(name, await this.#compile(file.bytes, file.sha256, PERSIST_ABOVE_BYTES));
     }
     const instantiate = await importBindings(transpiled.entryPath);
 
@@ -95,16 +107,27 @@ export class ModuleLoader {
     };
   }
 
-  #compile(bytes: Uint8Array, sha256: string): Promise<WebAssembly.Module> {
-    const { fuelMetering, memoryLimitBytes } = this.#config;
-    const key = `${sha256}:${fuelMetering ? 'fuel' : 'nofuel'}:${memoryLimitBytes}`;
+  /**
+   * Compiles through the memory cache. Modules of at least `persistAboveBytes` also keep
+   * their instrumented bytes on disk, because instrumenting a large component's engine
+   * takes longer than reading and verifying the result.
+   */
+  #compile(
+    bytes: Uint8Array,
+    sha256: string,
+    persistAboveBytes = Number.POSITIVE_INFINITY,
+  ): Promise<WebAssembly.Module> {
+    const key = `${sha256}:${this.#settingsKey}`;
     const hit = this.#cache.has(key);
     this.#metrics.cacheLookup('memory', hit);
 
     return this.#cache.get(key, bytes.length, async () => {
-      const instrumented = instrumentModule(bytes, { fuel: fuelMetering, memoryLimitBytes });
+      const instrumented =
+        bytes.length >= persistAboveBytes
+          ? await this.#instrumentPersisted(bytes, sha256)
+          : this.#instrument(bytes);
       try {
-        return await WebAssembly.compile(instrumented.bytes);
+        return await WebAssembly.compile(instrumented);
       } catch (error) {
         throw new WasmRuntimeError(
           'INVALID_MODULE',
@@ -114,4 +137,53 @@ export class ModuleLoader {
       }
     });
   }
+
+  #instrument(bytes: Uint8Array): Uint8Array {
+    const { fuelMetering, memoryLimitBytes } = this.#config;
+    return instrumentModule(bytes, { fuel: fuelMetering, memoryLimitBytes }).bytes;
+  }
+
+  /** Reads verified instrumented bytes from disk, or instruments and stores them. */
+  async #instrumentPersisted(bytes: Uint8Array, sha256: string): Promise<Uint8Array> {
+    const path = join(
+      this.#config.cacheDirectory,
+      'instrumented',
+      `${sha256}-${this.#settingsKey}.wasm`,
+    );
+    const stored = await readVerified(path);
+    if (stored !== undefined) {
+      return stored;
+    }
+
+    const instrumented = this.#instrument(bytes);
+    try {
+      await writeVerified(path, instrumented);
+    } catch (error) {
+      // The disk copy only saves time on the next start; running without it is correct.
+      this.#config.logger?.warn(`wasm-runtime: could not store instrumented module ${path}`, error);
+    }
+    return instrumented;
+  }
+}
+
+/** Reads a file stored by {@link writeVerified}, or undefined when missing or altered. */
+async function readVerified(path: string): Promise<Uint8Array | undefined> {
+  try {
+    const [bytes, expected] = await Promise.all([
+      readFile(path),
+      readFile(`${path}.sha256`, 'utf8'),
+    ]);
+    return hash(bytes) === expected.trim() ? new Uint8Array(bytes) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes bytes and their SHA-256 so that a reader detects a torn or altered file. */
+async function writeVerified(path: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(temporary, bytes);
+  await writeFile(`${path}.sha256`, hash(bytes));
+  await rename(temporary, path);
 }

@@ -1,3 +1,5 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createWasmRuntime, type WasmModule, type WasmRuntime } from '../src/index';
 import { cacheDirectory, toolkitComponent } from './fixtures';
@@ -89,4 +91,28 @@ describe('JavaScript component (componentize-js)', () => {
 
     expect(second.fuelUsed).toBe(first.fuelUsed);
   });
+
+  it('keeps the instrumented engine on disk and rebuilds an altered copy', async () => {
+    const directory = join(cacheDirectory, 'instrumented');
+    const stored = (await readdir(directory)).filter((name) => name.endsWith('.wasm'));
+    expect(stored.length).toBeGreaterThan(0);
+
+    const path = join(directory, stored[0]!);
+    const original = await readFile(path);
+    const altered = Buffer.from(original);
+    altered[altered.length >> 1] = 0xff - altered[altered.length >> 1]!;
+    await writeFile(path, altered);
+
+    const restarted = createWasmRuntime({ cacheDirectory });
+    const result = await restarted
+      .load(await toolkitComponent(), {
+        imports: { 'test:toolkit/host': { log: () => undefined } },
+      })
+      .call('echo', ['after restart']);
+
+    expect(result.value).toBe('after restart');
+    // Buffer.equals: a deep toEqual over 12 MB takes minutes.
+    expect(original.equals(await readFile(path))).toBe(true);
+    await restarted.close();
+  }, 60_000);
 });
