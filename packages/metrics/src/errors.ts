@@ -1,12 +1,13 @@
 /** Codes a caller can act on, carried by every {@link MetricsError}. */
 export type MetricsErrorCode =
   | 'INVALID_CONFIG'
+  | 'INVALID_ARGUMENT'
+  | 'LISTEN_FAILED'
   | 'INVALID_METRIC_NAME'
   | 'INVALID_LABEL_NAME'
   | 'METRIC_CONFLICT'
   | 'DUPLICATE_METRIC'
-  | 'MISSING_STATUS_LABEL'
-  | 'REGISTRY_CLOSED';
+  | 'MISSING_STATUS_LABEL';
 
 /**
  * The one error class of `@agentnode/metrics`.

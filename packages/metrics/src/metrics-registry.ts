@@ -84,6 +84,24 @@ interface RegisteredMetric {
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+/** prom-client's default histogram buckets, in seconds. */
+const DEFAULT_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+/** prom-client's default summary percentiles. */
+const DEFAULT_PERCENTILES: readonly number[] = [0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999];
+/** Sample names each type writes besides its own name, and labels it reserves. */
+const SERIES_SUFFIXES: Record<MetricType, readonly string[]> = {
+  counter: [''],
+  gauge: [''],
+  histogram: ['', '_bucket', '_sum', '_count'],
+  summary: ['', '_sum', '_count'],
+};
+const RESERVED_LABELS: Partial<Record<MetricType, string>> = {
+  histogram: 'le',
+  summary: 'quantile',
+};
+const CONFIG_KEYS = new Set(['prefix', 'defaultLabels', 'collectSystem']);
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const STATUS_LABEL = 'status';
 
@@ -104,6 +122,8 @@ export class MetricsRegistry implements MetricsSource {
   readonly registry: Registry;
   readonly prefix: string;
   readonly #definitions = new Map<string, RegisteredMetric>();
+  /** Sample name to the metric that writes it. */
+  readonly #seriesOwners = new Map<string, string>();
   readonly #stopSystemMetrics: (() => void) | undefined;
   #closed = false;
 
@@ -143,28 +163,34 @@ export class MetricsRegistry implements MetricsSource {
 
   /** Registers a histogram, or returns the one already registered with this definition. */
   histogram<L extends string = string>(definition: HistogramDefinition<L>): Histogram<L> {
-    const buckets = definition.buckets && validateSortedNumbers('buckets', definition);
+    const buckets =
+      definition.buckets === undefined
+        ? DEFAULT_BUCKETS
+        : validateSortedNumbers('buckets', definition);
     return this.#getOrCreate('histogram', definition, buckets, (name, labelNames) => {
       return new Histogram<L>({
         name,
         help: definition.help,
         labelNames,
         registers: [this.registry],
-        ...(buckets && { buckets: [...buckets] }),
+        buckets: [...buckets],
       });
     });
   }
 
   /** Registers a summary, or returns the one already registered with this definition. */
   summary<L extends string = string>(definition: SummaryDefinition<L>): Summary<L> {
-    const percentiles = definition.percentiles && validateSortedNumbers('percentiles', definition);
+    const percentiles =
+      definition.percentiles === undefined
+        ? DEFAULT_PERCENTILES
+        : validateSortedNumbers('percentiles', definition);
     return this.#getOrCreate('summary', definition, percentiles, (name, labelNames) => {
       return new Summary<L>({
         name,
         help: definition.help,
         labelNames,
         registers: [this.registry],
-        ...(percentiles && { percentiles: [...percentiles] }),
+        percentiles: [...percentiles],
         ...(definition.maxAgeSeconds !== undefined && {
           maxAgeSeconds: definition.maxAgeSeconds,
           ageBuckets: definition.ageBuckets ?? 5,
@@ -209,6 +235,12 @@ export class MetricsRegistry implements MetricsSource {
     fn: () => T | Promise<T>,
   ): T | Promise<T> {
     requireStatusLabel(histogram);
+    if (typeof fn !== 'function') {
+      throw new MetricsError(
+        'INVALID_ARGUMENT',
+        `time() needs a function as its third argument, got ${describeValue(fn)}.`,
+      );
+    }
     const timer = new MetricsTimer<string>(histogram as Histogram<string>, labels);
     let result: T | Promise<T>;
     try {
@@ -263,15 +295,15 @@ export class MetricsRegistry implements MetricsSource {
     shape: readonly number[] | undefined,
     create: (name: string, labelNames: L[]) => M,
   ): M {
-    const name = this.prefix + validateDefinition(definition);
-    const labelNames = [...new Set(definition.labelNames ?? [])].sort();
+    const name = this.prefix + validateDefinition(definition, type);
+    const labelNames = [...(definition.labelNames ?? [])].sort();
     const existing = this.#definitions.get(name);
 
     if (existing) {
       if (
         existing.type !== type ||
         !sameList(existing.labelNames, labelNames) ||
-        !sameList(existing.shape ?? [], shape ?? existing.shape ?? [])
+        !sameList(existing.shape ?? [], shape ?? [])
       ) {
         throw new MetricsError(
           'METRIC_CONFLICT',
@@ -282,10 +314,32 @@ export class MetricsRegistry implements MetricsSource {
       return existing.metric as M;
     }
 
+    this.#claimSeries(name, type);
     const metric = create(name, labelNames);
     this.#definitions.set(name, { type, labelNames, shape, metric });
 
     return metric;
+  }
+
+  /**
+   * Reserves the sample names a metric writes (`x_sum`, `x_bucket`, ...), so
+   * a gauge named `x_sum` cannot sit beside a histogram `x` and corrupt the
+   * scrape with two series of one name.
+   */
+  #claimSeries(name: string, type: MetricType): void {
+    const series = SERIES_SUFFIXES[type].map((suffix) => name + suffix);
+    for (const seriesName of series) {
+      const owner = this.#seriesOwners.get(seriesName);
+      if (owner !== undefined) {
+        throw new MetricsError(
+          'METRIC_CONFLICT',
+          `Metric "${name}" (a ${type}) would write samples named "${seriesName}", which metric "${owner}" already writes; choose another name.`,
+        );
+      }
+    }
+    for (const seriesName of series) {
+      this.#seriesOwners.set(seriesName, name);
+    }
   }
 }
 
@@ -306,6 +360,14 @@ function validateConfig(config: MetricsRegistryConfig): Required<MetricsRegistry
       'INVALID_CONFIG',
       `Metrics config must be an object, got ${String(config)}.`,
     );
+  }
+  for (const key of Object.keys(config)) {
+    if (!CONFIG_KEYS.has(key)) {
+      throw new MetricsError(
+        'INVALID_CONFIG',
+        `Unknown metrics option "${key}"; known options are ${[...CONFIG_KEYS].join(', ')}.`,
+      );
+    }
   }
 
   const prefix = config.prefix ?? '';
@@ -338,8 +400,14 @@ function validateConfig(config: MetricsRegistryConfig): Required<MetricsRegistry
   return { prefix, defaultLabels, collectSystem };
 }
 
-function validateDefinition(definition: MetricDefinition): string {
-  const { name, help } = definition;
+function validateDefinition(definition: MetricDefinition, type: MetricType): string {
+  if (typeof definition !== 'object' || definition === null) {
+    throw new MetricsError(
+      'INVALID_ARGUMENT',
+      `A metric definition must be an object with name and help, got ${describeValue(definition)}.`,
+    );
+  }
+  const { name, help, labelNames } = definition;
   if (typeof name !== 'string' || !METRIC_NAME.test(name)) {
     throw new MetricsError(
       'INVALID_METRIC_NAME',
@@ -349,8 +417,30 @@ function validateDefinition(definition: MetricDefinition): string {
   if (typeof help !== 'string' || help.trim() === '') {
     throw new MetricsError('INVALID_CONFIG', `Metric "${name}" needs a non-empty "help" text.`);
   }
-  for (const labelName of definition.labelNames ?? []) {
+  if (labelNames !== undefined && !Array.isArray(labelNames)) {
+    throw new MetricsError(
+      'INVALID_CONFIG',
+      `Metric "${name}": "labelNames" must be an array of label names, got ${describeValue(labelNames)}.`,
+    );
+  }
+
+  const seen = new Set<string>();
+  const reserved = RESERVED_LABELS[type];
+  for (const labelName of labelNames ?? []) {
     checkLabelName(labelName, `metric "${name}"`);
+    if (labelName === reserved) {
+      throw new MetricsError(
+        'INVALID_LABEL_NAME',
+        `Label name "${labelName}" is reserved for the samples of a ${type}; rename it in metric "${name}".`,
+      );
+    }
+    if (seen.has(labelName)) {
+      throw new MetricsError(
+        'INVALID_LABEL_NAME',
+        `Label name "${labelName}" appears twice in metric "${name}".`,
+      );
+    }
+    seen.add(labelName);
   }
 
   return name;
@@ -376,12 +466,16 @@ function validateSortedNumbers(
     Array.isArray(values) &&
     values.length > 0 &&
     values.every(
-      (value, index) => Number.isFinite(value) && (index === 0 || value > values[index - 1]!),
+      (value, index) =>
+        typeof value === 'number' &&
+        Number.isFinite(value) &&
+        (index === 0 || value > values[index - 1]!) &&
+        (field === 'buckets' || (value > 0 && value <= 1)),
     );
   if (!valid) {
     throw new MetricsError(
       'INVALID_CONFIG',
-      `Metric "${definition.name}": "${field}" must be a non-empty, strictly increasing list of finite numbers, got ${JSON.stringify(values)}.`,
+      `Metric "${definition.name}": "${field}" must be a non-empty, strictly increasing list of finite numbers${field === 'percentiles' ? ' in (0, 1]' : ''}, got ${describeValue(values)}.`,
     );
   }
 
@@ -403,6 +497,24 @@ function describe(definition: Pick<RegisteredMetric, 'type' | 'labelNames' | 'sh
     ? ` and ${definition.type === 'histogram' ? 'buckets' : 'percentiles'} [${definition.shape.join(', ')}]`
     : '';
   return `a ${definition.type} with labels [${definition.labelNames.join(', ')}]${shape}`;
+}
+
+/** Describes a value for an error message: its JSON where that is faithful, else its type. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'function') {
+    return 'a function';
+  }
+  if (Array.isArray(value)) {
+    return `[${value.map((item) => (typeof item === 'number' ? String(item) : JSON.stringify(item))).join(', ')}]`;
+  }
+  if (typeof value === 'string') {
+    return JSON.stringify(value);
+  }
+  if (value === null || typeof value !== 'object') {
+    return `${String(value)} (${value === null ? 'null' : typeof value})`;
+  }
+
+  return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
 }
 
 function sameList<T>(left: readonly T[], right: readonly T[]): boolean {

@@ -12,6 +12,8 @@ export interface MetricsServerConfig {
   host?: string;
   /** Path that serves the metrics. @default '/metrics' */
   path?: string;
+  /** Told about failed scrapes (the 500 answers). @default nothing is logged */
+  logger?: { error(message: string, context?: Record<string, unknown>): void };
 }
 
 /** A running `/metrics` endpoint. */
@@ -49,16 +51,25 @@ export async function serveMetrics(
   validateServerConfig(source, port, host, path);
 
   const server = createServer((request, response) => {
-    handleRequest(source, path, request, response).catch((error: unknown) => {
+    handleRequest(source, path, request, response, config.logger).catch((error: unknown) => {
       // handleRequest answers 500 itself; this only guards a failed write.
       response.destroy(error instanceof Error ? error : undefined);
     });
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (error: Error) => {
+      reject(
+        new MetricsError(
+          'LISTEN_FAILED',
+          `The metrics server could not listen on ${host}:${port}: ${error.message}. Pick another port (0 picks a free one) or host.`,
+          { cause: error },
+        ),
+      );
+    };
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });
@@ -86,6 +97,7 @@ async function handleRequest(
   path: string,
   request: IncomingMessage,
   response: ServerResponse,
+  logger: MetricsServerConfig['logger'],
 ): Promise<void> {
   const requestPath = (request.url ?? '/').split('?', 1)[0];
   if (requestPath !== path) {
@@ -98,12 +110,14 @@ async function handleRequest(
     return;
   }
 
-  const openMetrics = (request.headers.accept ?? '').includes('application/openmetrics-text');
+  const openMetrics = prefersOpenMetrics(request.headers.accept);
   let body: string;
   try {
     body = formatMetrics(await source.collect(), openMetrics ? 'openmetrics' : 'prometheus');
   } catch (error) {
-    sendText(response, 500, `Failed to collect metrics: ${(error as Error).message}\n`);
+    const message = error instanceof Error ? error.message : String(error);
+    logger?.error('Metrics scrape failed', { path, error: message });
+    sendText(response, 500, `Failed to collect metrics: ${message}\n`);
     return;
   }
 
@@ -114,6 +128,37 @@ async function handleRequest(
   );
   response.setHeader('Content-Length', Buffer.byteLength(body));
   response.end(request.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * Reads the `Accept` header (RFC 9110 section 12.5.1): media types are
+ * case-insensitive and `q=0` excludes a type. OpenMetrics wins only when its
+ * weight is positive and not below the weight of plain text.
+ */
+function prefersOpenMetrics(accept: string | undefined): boolean {
+  if (accept === undefined) {
+    return false;
+  }
+
+  let openMetricsWeight = 0;
+  let textWeight = 0;
+  for (const part of accept.split(',')) {
+    const [mediaType = '', ...parameters] = part
+      .split(';')
+      .map((item) => item.trim().toLowerCase());
+    const qualityParameter = parameters.find((parameter) => parameter.startsWith('q='));
+    const quality = qualityParameter === undefined ? 1 : Number(qualityParameter.slice(2));
+    if (!Number.isFinite(quality)) {
+      continue;
+    }
+    if (mediaType === 'application/openmetrics-text') {
+      openMetricsWeight = Math.max(openMetricsWeight, quality);
+    } else if (mediaType === 'text/plain' || mediaType === 'text/*' || mediaType === '*/*') {
+      textWeight = Math.max(textWeight, quality);
+    }
+  }
+
+  return openMetricsWeight > 0 && openMetricsWeight >= textWeight;
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {

@@ -250,3 +250,109 @@ describe('system metrics', () => {
     expect(await quietRegistry().metrics()).not.toContain('agentnode_process_');
   });
 });
+
+describe('definition checks', () => {
+  it('treats omitted buckets as the default buckets', () => {
+    const metrics = quietRegistry();
+    const first = metrics.histogram({ name: 'app_default_seconds', help: 'x' });
+    const again = metrics.histogram({
+      name: 'app_default_seconds',
+      help: 'x',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    });
+
+    expect(again).toBe(first);
+  });
+
+  it('rejects omitted buckets after custom ones', () => {
+    const metrics = quietRegistry();
+    metrics.histogram({ name: 'app_custom_seconds', help: 'x', buckets: [1, 2] });
+
+    const error = captureError(() => metrics.histogram({ name: 'app_custom_seconds', help: 'x' }));
+
+    expect(error.code).toBe('METRIC_CONFLICT');
+    expect(error.message).toContain('buckets [1, 2]');
+    expect(error.message).toContain('buckets [0.005, 0.01');
+  });
+
+  it('rejects labelNames given as a string', () => {
+    const metrics = quietRegistry();
+
+    const error = captureError(() =>
+      metrics.counter({
+        name: 'app_x_total',
+        help: 'x',
+        labelNames: 'kind' as unknown as string[],
+      }),
+    );
+
+    expect(error.code).toBe('INVALID_CONFIG');
+    expect(error.message).toContain('"kind"');
+  });
+
+  it.each([
+    [
+      'a duplicate label',
+      () => quietRegistry().counter({ name: 'a_total', help: 'x', labelNames: ['k', 'k'] }),
+    ],
+    [
+      'le on a histogram',
+      () => quietRegistry().histogram({ name: 'a_seconds', help: 'x', labelNames: ['le'] }),
+    ],
+    [
+      'quantile on a summary',
+      () => quietRegistry().summary({ name: 'a_bytes', help: 'x', labelNames: ['quantile'] }),
+    ],
+  ])('rejects %s', (_case, register) => {
+    expect(captureError(register).code).toBe('INVALID_LABEL_NAME');
+  });
+
+  it.each([[[1.5]], [[0]], [[0.5, 0.5]]])('rejects percentiles %j', (percentiles) => {
+    const metrics = quietRegistry();
+
+    const error = captureError(() =>
+      metrics.summary({ name: 'app_size_bytes', help: 'x', percentiles }),
+    );
+
+    expect(error.code).toBe('INVALID_CONFIG');
+    expect(error.message).toContain('(0, 1]');
+  });
+
+  it('rejects a name that a histogram sample already uses', () => {
+    const metrics = quietRegistry();
+    metrics.histogram({ name: 'app_latency', help: 'x' });
+
+    const error = captureError(() => metrics.gauge({ name: 'app_latency_sum', help: 'x' }));
+
+    expect(error.code).toBe('METRIC_CONFLICT');
+    expect(error.message).toContain('"app_latency"');
+  });
+
+  it('rejects a histogram whose samples an existing metric uses', () => {
+    const metrics = quietRegistry();
+    metrics.gauge({ name: 'app_wait_count', help: 'x' });
+
+    expect(captureError(() => metrics.histogram({ name: 'app_wait', help: 'x' })).code).toBe(
+      'METRIC_CONFLICT',
+    );
+  });
+
+  it('rejects an unknown config option', () => {
+    expect(() => createMetricsRegistry({ colectSystem: false } as never)).toThrow(
+      /Unknown metrics option "colectSystem"/,
+    );
+  });
+
+  it('rejects time() without a function', () => {
+    const metrics = quietRegistry();
+    const histogram = metrics.histogram({
+      name: 'app_t_seconds',
+      help: 'x',
+      labelNames: ['status'],
+    });
+
+    const error = captureError(() => metrics.time(histogram, {}, 5 as unknown as () => number));
+
+    expect(error.code).toBe('INVALID_ARGUMENT');
+  });
+});

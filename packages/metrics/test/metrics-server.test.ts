@@ -57,6 +57,55 @@ describe('serveMetrics', () => {
     expect(body.endsWith('# EOF\n')).toBe(true);
   });
 
+  it.each([
+    ['a zero weight', 'application/openmetrics-text;q=0, text/plain', false],
+    ['a lower weight than text', 'application/openmetrics-text;q=0.2, text/plain;q=0.8', false],
+    ['mixed case', 'Application/OpenMetrics-Text; version=1.0.0', true],
+    ['a wildcard only', '*/*', false],
+  ])('negotiates Accept with %s', async (_case, accept, openMetrics) => {
+    const server = await start();
+
+    const response = await fetch(server.url, { headers: { accept } });
+    await response.text();
+
+    expect(response.headers.get('content-type')).toBe(
+      openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
+    );
+  });
+
+  it('rejects a port in use with LISTEN_FAILED', async () => {
+    const server = await start();
+
+    await expect(
+      serveMetrics(createMetricsRegistry({ collectSystem: false }), { port: server.port }),
+    ).rejects.toMatchObject({ code: 'LISTEN_FAILED' });
+  });
+
+  it('logs a failed scrape', async () => {
+    const metrics = createMetricsRegistry({ collectSystem: false });
+    metrics.gauge({
+      name: 'app_flaky',
+      help: 'Flaky.',
+      collect() {
+        throw new Error('probe failed');
+      },
+    });
+    const logged: unknown[] = [];
+    const server = await serveMetrics(metrics, {
+      port: 0,
+      logger: { error: (message, context) => logged.push({ message, context }) },
+    });
+    servers.push(server);
+
+    const response = await fetch(server.url);
+    await response.text();
+
+    expect(response.status).toBe(500);
+    expect(logged).toEqual([
+      { message: 'Metrics scrape failed', context: { path: '/metrics', error: 'probe failed' } },
+    ]);
+  });
+
   it('returns 404 on other paths', async () => {
     const server = await start();
 
