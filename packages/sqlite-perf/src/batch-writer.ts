@@ -2,7 +2,7 @@ import { describe, type Logger } from './config';
 import { SqlitePerfError } from './errors';
 import { closedError } from './writer-queue';
 
-/** What a {@link BatchWriter} takes. */
+/** Configuration of a {@link BatchWriter}. */
 export interface BatchWriterConfig<T> {
   /** Writes one batch, in the order the records were added. A rejection keeps the batch for the next flush. */
   readonly write: (records: T[]) => Promise<unknown> | unknown;

@@ -5,7 +5,7 @@ import type { WriterQueue } from './writer-queue';
 /** A checkpoint mode SQLite supports, lower-cased. */
 export type CheckpointMode = 'passive' | 'full' | 'restart' | 'truncate';
 
-/** What one checkpoint did. */
+/** Outcome of one checkpoint. */
 export interface CheckpointResult {
   readonly mode: CheckpointMode;
   /**
@@ -36,7 +36,7 @@ export interface PausableReaders {
   whenIdle(timeoutMs: number): Promise<boolean>;
 }
 
-/** What the policy needs from the database. */
+/** Dependencies of the policy on the database. */
 export interface CheckpointPolicyInit {
   readonly walPath: string;
   readonly config: Readonly<Required<CheckpointConfig>>;
@@ -147,7 +147,7 @@ export class CheckpointPolicy {
       );
       const connection = lease.connection;
       // With a busy timeout SQLite would block this thread waiting for readers that
-      // can only finish on this same thread; fail fast and count it as starved instead.
+      // can only finish on this same thread. Failing fast counts it as starved instead.
       connection.pragma('busy_timeout = 0');
       let row: { busy: number; log: number; checkpointed: number } | undefined;
       try {

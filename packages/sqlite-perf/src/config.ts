@@ -9,7 +9,7 @@ export interface Logger {
   error(message: string, ...details: unknown[]): void;
 }
 
-/** How integers come back from SQLite. */
+/** Integer mode: the JS type integers are read back as. */
 export type IntegerMode =
   /** JS numbers; an integer outside ±(2^53 - 1) raises `UNSAFE_INTEGER` instead of rounding. */
   | 'number'
@@ -64,7 +64,7 @@ export interface CheckpointConfig {
   readonly readerDrainTimeoutMs?: number;
 }
 
-/** What {@link openDatabase} takes. */
+/** Configuration of {@link openDatabase}. */
 export interface DatabaseConfig {
   /**
    * Name for the `database` metric label and log lines.
@@ -91,7 +91,7 @@ export interface DatabaseConfig {
   readonly readerThreads?: number;
   /** Prepared statements cached per connection (LRU by SQL text). @default 256 */
   readonly statementCacheSize?: number;
-  /** How integers are read back, unless a call says otherwise. @default 'number' */
+  /** How integers are read back, unless a call sets `integers` itself. @default 'number' */
   readonly integers?: IntegerMode;
   /** Times a write transaction is restarted on `SQLITE_BUSY`/`SQLITE_LOCKED`. @default 10 */
   readonly busyRetries?: number;
@@ -282,7 +282,7 @@ function invalid(name: string, value: unknown, rule: string): SqlitePerfError {
   return new SqlitePerfError('INVALID_CONFIG', `Invalid ${name} ${describe(value)}: ${rule}.`);
 }
 
-/** A short printable form of a value for error messages. */
+/** Formats a value briefly for error messages. */
 export function describe(value: unknown): string {
   if (typeof value === 'string') {
     return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);

@@ -7,11 +7,11 @@ import { StatementCache, type StatementCacheCounters } from './statement-cache';
 
 /** Per-call options of a query. */
 export interface QueryOptions {
-  /** How integers come back; the database's `integers` setting when omitted. */
+  /** Integer mode of the result; the database's `integers` setting when omitted. */
   readonly integers?: IntegerMode;
 }
 
-/** What a statement that returns no rows reports. */
+/** Result of a statement that returns no rows. */
 export interface RunResult {
   /** Rows inserted, updated or deleted. */
   readonly changes: number;
@@ -19,7 +19,7 @@ export interface RunResult {
   readonly lastInsertRowid: number | bigint;
 }
 
-/** What {@link Connection.execute} returns: rows, or the changes a write made. */
+/** Result of {@link Connection.execute}: rows, or the changes a write made. */
 export interface ExecuteResult<T> {
   /** Rows, for a statement that returns rows; empty otherwise. */
   readonly rows: T[];
@@ -27,7 +27,7 @@ export interface ExecuteResult<T> {
   readonly run?: RunResult;
 }
 
-/** How a {@link Connection} is opened. */
+/** Settings a {@link Connection} is opened with. */
 export interface ConnectionInit {
   readonly id: number;
   readonly role: ConnectionRole;

@@ -35,7 +35,7 @@ import { closedError, type WriteCallback, type WriteOptions, WriterQueue } from 
 /** Counts that describe a database handle at one moment. */
 export interface DatabaseStats {
   readonly readers: { readonly size: number; readonly inUse: number; readonly waiting: number };
-  /** Worker connections, queries running in them, and queries they have answered. */
+  /** Worker connections, queries running in them, and queries they have completed. */
   readonly workers: {
     readonly size: number;
     readonly inFlight: number;
@@ -60,10 +60,10 @@ export interface DatabaseStats {
   readonly connectionsReplaced: number;
 }
 
-/** What {@link Database.checkHealth} found. */
+/** Result of {@link Database.checkHealth}. */
 export interface HealthReport {
   readonly healthy: boolean;
-  /** What was wrong, when something was; the connections involved were replaced. */
+  /** The problem found, if any. The connections involved were replaced. */
   readonly problem?: string;
 }
 
@@ -194,8 +194,8 @@ export class Database {
    * the database is closing, and with `ACQUIRE_TIMEOUT` when no reader is free in time.
    *
    * Note: reads run in autocommit mode, so two statements in one callback may see
-   * different commits if a write lands between them; wrap them in
-   * `BEGIN`/`COMMIT` yourself when they must share one snapshot.
+   * different commits if a write lands between them. Wrap them in `BEGIN`/`COMMIT`
+   * yourself when they must share one snapshot.
    *
    * @example
    * import { openDatabase } from '@agentnode/sqlite-perf';
@@ -307,9 +307,9 @@ export class Database {
 
   /**
    * Proposes indexes for `queries` and keeps only those SQLite's planner would use.
-   * Candidates come from the columns the queries filter, join and sort on; each is
-   * tried on an in-memory copy of the schema holding a sample of the rows, with
-   * `ANALYZE` statistics, and checked with `EXPLAIN QUERY PLAN`. The real database is
+   * Candidates come from the columns the queries filter, join and sort on. Each is
+   * tried on an in-memory copy of the schema with a sample of the rows and `ANALYZE`
+   * statistics, and checked with `EXPLAIN QUERY PLAN`. The real database is
    * only read, unless `apply: true` creates the advised indexes on it.
    *
    * @example
@@ -337,7 +337,7 @@ export class Database {
   }
 
   /**
-   * Runs a WAL checkpoint now. `truncate` (the default) holds the writer, pauses new
+   * Runs a WAL checkpoint now. `truncate` (the default) takes the writer, pauses new
    * reads until running ones finish, copies every frame and truncates the WAL.
    */
   checkpoint(mode: CheckpointMode = 'truncate'): Promise<CheckpointResult> {
@@ -436,9 +436,9 @@ export class Database {
   }
 
   /**
-   * Closes the database: later calls reject with `POOL_CLOSED` at once, and so do
-   * reads waiting for a connection; queued writes still run; then every connection
-   * is closed. Safe to call twice; both calls resolve when closing is done.
+   * Closes the database. Later calls reject with `POOL_CLOSED` at once, and so do
+   * reads waiting for a connection. Queued writes still run, then every connection
+   * is closed. Safe to call twice: both calls resolve when closing is done.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();

@@ -10,11 +10,11 @@ export interface InsertManyOptions {
   readonly chunkSize?: number;
   /** Columns to insert; the keys of the first row when omitted. */
   readonly columns?: readonly string[];
-  /** What to do with a row that violates a uniqueness constraint. @default 'abort' */
+  /** Conflict handling for a row that violates a uniqueness constraint. @default 'abort' */
   readonly onConflict?: 'abort' | 'ignore' | 'replace';
 }
 
-/** What `db.insertMany` reports. */
+/** Result of `db.insertMany`. */
 export interface InsertManyResult {
   /** Rows written (a row skipped by `onConflict: 'ignore'` is not counted). */
   readonly inserted: number;

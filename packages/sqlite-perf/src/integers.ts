@@ -121,12 +121,12 @@ export function narrowRows<T>(rows: T[], mode: IntegerMode, sql: string): T[] {
   return rows;
 }
 
-/** A bigint as a number when it fits exactly, else an `UNSAFE_INTEGER` error. */
+/** Converts a bigint to a number when it fits exactly, else raises `UNSAFE_INTEGER`. */
 export function narrowInteger(value: bigint, column: string, sql: string): number {
   if (value > MAX_SAFE || value < MIN_SAFE) {
     throw new SqlitePerfError(
       'UNSAFE_INTEGER',
-      `Column "${column}" of "${sql}" holds ${value}, which a JS number cannot hold exactly; ` +
+      `Column "${column}" of "${sql}" contains ${value}, which a JS number cannot hold exactly; ` +
         "read it with { integers: 'bigint' }.",
       { sql },
     );
@@ -135,7 +135,7 @@ export function narrowInteger(value: bigint, column: string, sql: string): numbe
   return Number(value);
 }
 
-/** A bigint as a number when it fits exactly, else the bigint itself. */
+/** Converts a bigint to a number when it fits exactly, else returns the bigint itself. */
 export function toNumberIfSafe(value: number | bigint): number | bigint {
   return typeof value === 'bigint' && value <= MAX_SAFE && value >= MIN_SAFE
     ? Number(value)

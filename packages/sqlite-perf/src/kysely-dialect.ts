@@ -22,7 +22,7 @@ import type { ReadCallback } from './reader-pool';
 import type { WorkerReaders } from './worker-readers';
 import type { WriterLease, WriterQueue } from './writer-queue';
 
-/** Where the dialect sends each query. */
+/** Routing targets of the dialect: the writer queue, the readers and the workers. */
 export interface KyselyRouting {
   readonly queue: WriterQueue;
   readonly read: <T>(callback: ReadCallback<T>) => Promise<T>;
@@ -37,7 +37,7 @@ export interface KyselyRouting {
 /**
  * A Kysely dialect over a {@link Database}: SELECTs go to the reader pool (or the
  * reader workers), every other statement to the writer queue as its own
- * transaction, and a Kysely transaction holds the writer from BEGIN IMMEDIATE to
+ * transaction, and a Kysely transaction keeps the writer from BEGIN IMMEDIATE to
  * COMMIT. Statements come from the per-connection caches instead of being prepared
  * on every call.
  */

@@ -16,7 +16,7 @@ export interface ReaderPoolStats {
   readonly waiting: number;
 }
 
-/** How the pool makes and checks connections. */
+/** Settings of the pool: how it makes and checks connections. */
 export interface ReaderPoolInit {
   readonly create: () => Connection;
   /** Whether a connection may be handed out again (not broken, not stale). */
@@ -37,7 +37,7 @@ interface Waiter {
 }
 
 // tarn's reaping interval is not unref()ed, so a pool someone forgot to close would
-// keep the process alive; this subclass unrefs it as soon as it starts.
+// keep the process alive. This subclass unrefs the interval as soon as it starts.
 class UnrefPool<T> extends Pool<T> {
   override _startReaping(): void {
     super._startReaping();
@@ -49,7 +49,7 @@ class UnrefPool<T> extends Pool<T> {
  * Reader connections on the main thread, pooled by tarn (min/max, idle reaping,
  * acquire timeout, validation on every acquire).
  *
- * A reader released while nobody waits is kept aside as a spare until the next
+ * A reader released while no read waits is kept aside as a spare until the next
  * turn of the event loop, then given back to tarn. A read that finds a spare takes
  * it synchronously, so a sequence of awaited reads does not pay for tarn's
  * promise chain and timers on every call.

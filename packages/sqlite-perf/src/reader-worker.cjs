@@ -1,7 +1,7 @@
 'use strict';
 // Runs in a worker thread started by WorkerReaders (worker-readers.ts): one read-only
-// connection with its own statement cache, answering queries posted by the main
-// thread. Plain CommonJS so the same file runs from src/ under tsx and from dist/.
+// connection with its own statement cache, running the queries the main thread
+// posts. Plain CommonJS so the same file runs from src/ under tsx and from dist/.
 
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.betterSqlite3Path);
@@ -45,7 +45,7 @@ function narrow(row, integers, sql) {
     if (typeof value === 'bigint') {
       if (value > MAX_SAFE || value < -MAX_SAFE) {
         const error = new Error(
-          `Column "${key}" of "${sql}" holds ${value}, which a JS number cannot hold exactly; ` +
+          `Column "${key}" of "${sql}" contains ${value}, which a JS number cannot hold exactly; ` +
             "read it with { integers: 'bigint' }.",
         );
         error.code = 'UNSAFE_INTEGER';

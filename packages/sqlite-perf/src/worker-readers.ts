@@ -6,7 +6,7 @@ import type { SqlParameters } from './integers';
 import type { ConnectionPragmas } from './pragmas';
 import { closedError } from './writer-queue';
 
-/** How the worker readers are started. */
+/** Settings of the worker readers. */
 export interface WorkerReadersInit {
   readonly threads: number;
   readonly path: string;
@@ -74,7 +74,7 @@ export class WorkerReaders {
     return this.#threads.length;
   }
 
-  /** Queries the workers have answered, successfully or not. */
+  /** Queries the workers have completed, successfully or not. */
   get completed(): number {
     return this.#completed;
   }

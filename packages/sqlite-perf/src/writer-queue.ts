@@ -1,16 +1,16 @@
 import type { Connection } from './connection';
 import { isBusyError, SqlitePerfError } from './errors';
 
-/** How a write transaction starts. */
+/** Begin mode of a write transaction. */
 export type BeginMode = 'immediate' | 'deferred' | 'exclusive';
 
 /** Per-call options of `db.write`. */
 export interface WriteOptions {
   /**
    * `immediate` takes the write lock at BEGIN, so the transaction cannot fail later
-   * on a lock; `deferred` reads first and takes the lock at the first write, which
-   * can fail with `SQLITE_BUSY_SNAPSHOT` if another connection committed meanwhile
-   * (the transaction is then restarted).
+   * on a lock. `deferred` reads first and takes the lock at the first write. That
+   * write fails with `SQLITE_BUSY_SNAPSHOT` if another connection committed
+   * meanwhile, and the transaction is then restarted.
    * @default 'immediate'
    */
   readonly begin?: BeginMode;
@@ -314,7 +314,7 @@ function asyncCallbackError(): SqlitePerfError {
   );
 }
 
-/** The `POOL_CLOSED` error for an operation attempted after `close()`. */
+/** Creates the `POOL_CLOSED` error for an operation attempted after `close()`. */
 export function closedError(operation: string): SqlitePerfError {
   return new SqlitePerfError(
     'POOL_CLOSED',

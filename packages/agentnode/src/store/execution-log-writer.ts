@@ -8,7 +8,7 @@ import {
 } from '@agentnode/sqlite-perf';
 import { CALL_STATUSES, type ExecutionLogRecord, type ExecutionsTable } from './schema';
 
-/** What an {@link ExecutionLogWriter} takes. */
+/** Configuration of an {@link ExecutionLogWriter}. */
 export interface ExecutionLogWriterConfig {
   /** Records written per transaction, and the buffer size that triggers a write. @default 200 */
   readonly maxBatchSize?: number;

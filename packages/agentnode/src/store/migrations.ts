@@ -65,7 +65,7 @@ export const STORE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.free
   },
 });
 
-/** A migrator over the store's migrations, for `migrateToLatest`, `migrateDown` and friends. */
+/** Creates a migrator over the store's migrations, for `migrateToLatest`, `migrateDown` and the rest. */
 export function createStoreMigrator(database: Database): Migrator {
   return new Migrator({
     db: database.kysely(),

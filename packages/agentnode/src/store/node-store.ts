@@ -10,7 +10,7 @@ import { migrateStore } from './migrations';
 import { CALL_STATUSES, type ExecutionLogRecord, type StoreSchema } from './schema';
 import { ToolStore } from './tool-store';
 
-/** What {@link openNodeStore} takes: the database settings plus the log's batching. */
+/** Configuration of {@link openNodeStore}: the database settings plus the log's batching. */
 export interface NodeStoreConfig extends DatabaseConfig {
   readonly executionLog?: ExecutionLogWriterConfig;
 }

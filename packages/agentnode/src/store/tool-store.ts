@@ -18,8 +18,8 @@ export interface StoredTool {
  * The `tools` table: tool definitions by router key, read and written through Kysely.
  *
  * Note: a definition is stored as JSON, so `spec` and `parameters` must be
- * JSON-serializable; binary data (a WASM module's bytes) is rejected and belongs
- * in a file or blob store that the spec points to.
+ * JSON-serializable. Binary data (a WASM module's bytes) is rejected. It belongs in a
+ * file or blob store that the spec points to.
  */
 export class ToolStore {
   readonly #db: Kysely<StoreSchema>;
@@ -47,7 +47,7 @@ export class ToolStore {
       .execute();
   }
 
-  /** The tool stored under `key`, or `undefined`. */
+  /** Returns the tool stored under `key`, or `undefined`. */
   async get(key: string): Promise<StoredTool | undefined> {
     const row = await this.#db
       .selectFrom('tools')
@@ -58,7 +58,7 @@ export class ToolStore {
     return row === undefined ? undefined : fromRow(row);
   }
 
-  /** Every stored tool, optionally of one kind, ordered by key. */
+  /** Lists every stored tool, optionally of one kind, ordered by key. */
   async list(options: { readonly kind?: string } = {}): Promise<StoredTool[]> {
     let query = this.#db.selectFrom('tools').selectAll().orderBy('key');
     if (options.kind !== undefined) {
