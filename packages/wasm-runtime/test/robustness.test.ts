@@ -22,10 +22,10 @@ describe('mixed failures under concurrency', () => {
 
     outcomes.forEach((outcome, index) => {
       const kind = kinds[index % kinds.length]!;
-      if (kind === 'ok') {
-        expect(outcome.status === 'fulfilled' && outcome.value.value).toBe(index + 1);
-      } else if (kind === 'string') {
-        expect(outcome.status === 'fulfilled' && outcome.value.value).toBe(`call ${index} ✓`);
+      if (kind === 'ok' || kind === 'string') {
+        expect(outcome.status).toBe('fulfilled');
+        const value = outcome.status === 'fulfilled' ? outcome.value.value : undefined;
+        expect(value).toBe(kind === 'ok' ? index + 1 : `call ${index} ✓`);
       } else {
         const reason = outcome.status === 'rejected' ? outcome.reason : undefined;
         expect(isWasmRuntimeError(reason)).toBe(true);
