@@ -101,7 +101,13 @@ export class BatchRun {
       onFailure: onFailure && ((error) => onFailure(planned.id, error)),
     });
 
-    void this.#context.runCall(state).then((result) => this.#settle(index, result));
+    void this.#context.runCall(state).then(
+      (result) => this.#settle(index, result),
+      // runCall turns every failure into a result; this only guards against
+      // a bug there leaving the batch unsettled or the rejection unhandled.
+      (error: unknown) =>
+        this.#settle(index, internalFailure(state.callId, planned.id, request.key, error)),
+    );
   }
 
   #buildParams(request: ToolCallRequest, planned: PlannedCall): ToolParams {
@@ -145,6 +151,26 @@ export class BatchRun {
       this.#onDone(this.#results);
     }
   }
+}
+
+function internalFailure(callId: string, id: string, key: string, error: unknown): ToolCallResult {
+  return {
+    ok: false,
+    id,
+    callId,
+    key,
+    durationMs: 0,
+    attempts: 0,
+    error: new ToolError(
+      'EXECUTION_FAILED',
+      `Call "${id}" failed inside the coordinator: ${describeError(error)}`,
+      {
+        key,
+        callId,
+        cause: error,
+      },
+    ),
+  };
 }
 
 function dependencyFailed(planned: PlannedCall, input: ToolCallFailure): ToolError {

@@ -32,3 +32,27 @@ export const stderrErrorLogger: Logger = Object.freeze({
     console.error(`[agentnode] ${message}`, context ?? '');
   },
 });
+
+/**
+ * Wraps `logger` so that a throwing logger cannot fail the call or task
+ * being reported on; such an error is dropped, because there is nowhere
+ * left to report it.
+ */
+export function guardLogger(logger: Logger): Logger {
+  const guard =
+    (write: Logger['error']) =>
+    (message: string, context?: Record<string, unknown>): void => {
+      try {
+        write.call(logger, message, context);
+      } catch {
+        // Dropped on purpose; see above.
+      }
+    };
+
+  return Object.freeze({
+    debug: guard(logger.debug),
+    info: guard(logger.info),
+    warn: guard(logger.warn),
+    error: guard(logger.error),
+  });
+}

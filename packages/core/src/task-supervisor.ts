@@ -1,6 +1,6 @@
 import type { Counter, Gauge, MetricsRegistry } from '@agentnode/metrics';
 import { ToolError } from './errors';
-import { type Logger, stderrErrorLogger } from './logger';
+import { guardLogger, type Logger, stderrErrorLogger } from './logger';
 
 /** Configuration of {@link TaskSupervisor}. */
 export interface TaskSupervisorConfig {
@@ -53,7 +53,7 @@ export class TaskSupervisor {
       );
     }
 
-    this.#logger = config.logger ?? stderrErrorLogger;
+    this.#logger = guardLogger(config.logger ?? stderrErrorLogger);
     this.#metrics = config.metrics && createTaskMetrics(config.metrics);
   }
 

@@ -23,7 +23,7 @@ import {
 import { createToolMetrics, type ToolMetrics } from './core-metrics';
 import { describeError, isToolError, ToolError } from './errors';
 import { ExecutionLogWriter } from './execution-log-writer';
-import { type Logger, stderrErrorLogger } from './logger';
+import { guardLogger, type Logger, stderrErrorLogger } from './logger';
 import type { AttestationGate, AttestationRequest, CallStatus, ToolInvocation } from './ports';
 import { type PrivacyTier, requiresAttestation } from './privacy-tier';
 import { computeRetryDelayMs, type ResolvedRetryPolicy, resolveRetryPolicy } from './retry-policy';
@@ -84,7 +84,7 @@ export class ToolCoordinator {
   constructor(config: ToolCoordinatorConfig = {}) {
     checkConfigObject(config);
     this.#config = resolveConfig(config);
-    this.#logger = config.logger ?? stderrErrorLogger;
+    this.#logger = guardLogger(config.logger ?? stderrErrorLogger);
     this.#metrics = config.metrics && createToolMetrics(config.metrics);
     this.registry = config.registry ?? new ToolRegistry();
     for (const executor of config.executors ?? []) {

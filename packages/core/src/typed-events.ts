@@ -58,8 +58,17 @@ export class TypedEvents<Events extends EventMap<Events>> {
       try {
         (listener as EventListener<Events[E]>)(payload);
       } catch (error) {
-        this.#onListenerError(event, error);
+        this.#report(event, error);
       }
+    }
+  }
+
+  #report(event: keyof Events, error: unknown): void {
+    try {
+      this.#onListenerError(event, error);
+    } catch {
+      // The logger itself threw. Nothing is left to report to, and the
+      // emitter's caller must not fail because of a listener.
     }
   }
 }

@@ -90,6 +90,24 @@ describe('coordinator events', () => {
     ).toBe(1);
   });
 
+  it('survives a logger that throws too', async () => {
+    const throwing = () => {
+      throw new Error('logger down');
+    };
+    const logger = { debug: throwing, info: throwing, warn: throwing, error: throwing };
+    const { coordinator } = createCoordinator(
+      [{ key: 'local:::demo:::one', kind: 'function', handler: () => 1 }],
+      { logger },
+    );
+    coordinator.on('callFinished', () => {
+      throw new Error('listener bug');
+    });
+
+    const results = await coordinator.executeMany([{ key: 'local:::demo:::one' }]);
+
+    expect(successValue(results[0])).toBe(1);
+  });
+
   it('stops calling a removed listener', async () => {
     const { coordinator } = createCoordinator([
       { key: 'local:::demo:::one', kind: 'function', handler: () => 1 },
