@@ -8,6 +8,7 @@ import { Engine, isEngineFailure, withEngineTimeout } from './engine';
 import { ContainerPoolError, invalidConfig, isContainerPoolError } from './errors';
 import { type Logger, SILENT_LOGGER } from './logger';
 import { runOneShot } from './one-shot';
+import { type ContainerPoolEvents, type ContainerPoolListener, PoolEvents } from './pool-events';
 import { PoolMetrics } from './pool-metrics';
 import type { PoolRuntime, RuntimeSettings } from './pool-runtime';
 import { RunnerGone, type RunnerResult } from './runner-connection';
@@ -82,6 +83,7 @@ export class ContainerPool {
   readonly #engines: readonly Engine[];
   readonly #logger: Logger;
   readonly #metrics: PoolMetrics;
+  readonly #events: PoolEvents;
   readonly #runtime: PoolRuntime;
   readonly #instance = randomUUID();
   readonly #pools = new Map<string, SpecPool>();
@@ -103,6 +105,7 @@ export class ContainerPool {
     this.#config = resolvePoolConfig(config);
     this.#engines = this.#config.engines.map((engine, index) => new Engine(engine, index));
     this.#logger = this.#config.logger ?? SILENT_LOGGER;
+    this.#events = new PoolEvents(this.#logger);
     this.#metrics = new PoolMetrics(this.#config.metrics, {
       sizes: () => this.#sizes(),
       engines: () =>
@@ -191,6 +194,21 @@ export class ContainerPool {
     }
   }
 
+  /**
+   * Adds a listener for one of the pool's events; returns the function that removes it.
+   * Listeners run synchronously inside the pool, so keep them short; one that throws is
+   * logged and ignored.
+   *
+   * @example
+   * import { createContainerPool } from '@agentnode/container-pool';
+   *
+   * const pool = createContainerPool();
+   * const stop = pool.on('healthCheckFailed', ({ spec, check, reason }) => console.warn(spec, check, reason));
+   */
+  on<E extends keyof ContainerPoolEvents>(name: E, listener: ContainerPoolListener<E>): () => void {
+    return this.#events.on(name, listener);
+  }
+
   /** Current sizes, for dashboards and tests. */
   stats(): ContainerPoolStats {
     return {
@@ -276,7 +294,12 @@ export class ContainerPool {
         pool.discard(container, engineDown ? 'engine' : 'exited');
         if (engineDown && Date.now() < call.deadline) continue;
 
-        this.#metrics.healthFailed(pool.spec.name, 'exited');
+        pool.healthFailed(
+          'exited',
+          container.engine,
+          container.id,
+          `runner failed during a call: ${error.message}`,
+        );
         throw new ContainerPoolError(
           'CONTAINER_UNHEALTHY',
           `Runner in container ${short(container.id)} of spec "${pool.spec.name}" failed during a call: ${error.message}`,
@@ -486,10 +509,18 @@ export class ContainerPool {
     return removal;
   }
 
+  #engineResponded(engine: Engine): void {
+    if (!engine.markUp()) return;
+
+    this.#logger.info(`container-pool: engine "${engine.name}" is responding again`);
+    this.#events.emit('engineUp', { engine: engine.name });
+  }
+
   #engineFailed(engine: Engine, error: unknown): void {
     const wasUp = engine.markDown(error as Error, Date.now());
     if (!wasUp) return;
 
+    this.#events.emit('engineDown', { engine: engine.name, error: error as Error });
     this.#logger.warn(
       `container-pool: engine "${engine.name}" stopped responding and is out of rotation: ${(error as Error).message}`,
     );
@@ -498,9 +529,7 @@ export class ContainerPool {
 
   /** Pings an engine that is out of rotation and puts it back when it responds. */
   async #probeEngine(engine: Engine): Promise<void> {
-    if (!(await this.#engineIsDown(engine)) && engine.markUp()) {
-      this.#logger.info(`container-pool: engine "${engine.name}" is responding again`);
-    }
+    if (!(await this.#engineIsDown(engine))) this.#engineResponded(engine);
   }
 
   async #engineIsDown(engine: Engine): Promise<boolean> {
@@ -532,6 +561,7 @@ export class ContainerPool {
       engines: this.#engines,
       settings,
       metrics: this.#metrics,
+      events: this.#events,
       logger: this.#logger,
       get closed() {
         return pool.#closing !== undefined;
@@ -562,6 +592,7 @@ export class ContainerPool {
         return launch;
       },
       engineFailed: (engine, error) => this.#engineFailed(engine, error),
+      engineResponded: (engine) => this.#engineResponded(engine),
     };
   }
 

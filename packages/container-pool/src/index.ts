@@ -23,6 +23,8 @@ export {
   type TarEntry,
 } from './local-image';
 export type { Logger } from './logger';
+export type { ContainerPoolEvents, ContainerPoolListener, RemovalReason } from './pool-events';
+export type { ContainerState, HealthCheckKind, ScaleReason } from './pool-metrics';
 export { NODE_RUNNER_SOURCE } from './runners/node-runner';
 export { SH_RUNNER_SOURCE } from './runners/sh-runner';
 export {

@@ -94,8 +94,7 @@ async function runOn(
     launched.connection.endInput();
     if (!killed)
       await withEngineTimeout(settings.engineTimeoutMs, () => exited ?? Promise.resolve());
-    if (engine.markUp())
-      runtime.logger.info(`container-pool: engine "${engine.name}" is responding again`);
+    runtime.engineResponded(engine);
     if (autoRemove) runtime.forget(launched.id);
     else await runtime.remove(launched.id, engine);
     return { ...result, containerId: launched.id, engine: engine.name };

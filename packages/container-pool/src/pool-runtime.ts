@@ -1,6 +1,7 @@
 import type { LaunchSettings } from './container-launcher';
 import type { Engine } from './engine';
 import type { Logger } from './logger';
+import type { PoolEvents } from './pool-events';
 import type { PoolMetrics } from './pool-metrics';
 import type { ResolvedSpec } from './spec';
 
@@ -18,6 +19,7 @@ export interface PoolRuntime {
   readonly engines: readonly Engine[];
   readonly settings: RuntimeSettings;
   readonly metrics: PoolMetrics;
+  readonly events: PoolEvents;
   readonly logger: Logger;
   readonly closed: boolean;
   /** Labels for a new container: pool, node, spec, owner. */
@@ -32,4 +34,6 @@ export interface PoolRuntime {
   remove(id: string, engine: Engine): Promise<void>;
   /** Takes an engine out of rotation after `error`; its warm containers are dropped. */
   engineFailed(engine: Engine, error: unknown): void;
+  /** Puts an engine back in rotation after a request to it succeeded. */
+  engineResponded(engine: Engine): void;
 }

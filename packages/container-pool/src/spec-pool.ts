@@ -2,7 +2,8 @@ import type Docker from 'dockerode';
 import { launchContainer } from './container-launcher';
 import { type Engine, isEngineFailure, leastLoaded, withEngineTimeout } from './engine';
 import { ContainerPoolError, isContainerPoolError } from './errors';
-import type { ContainerState, ScaleReason } from './pool-metrics';
+import type { RemovalReason } from './pool-events';
+import type { ContainerState, HealthCheckKind, ScaleReason } from './pool-metrics';
 import type { PoolRuntime } from './pool-runtime';
 import type { RunnerConnection } from './runner-connection';
 import type { ResolvedSpec } from './spec';
@@ -139,28 +140,23 @@ export class SpecPool {
    * Kills and removes a container (after a timeout, an abort or a failed check) and starts a
    * replacement when the pool falls below `min` or calls are waiting.
    */
-  discard(
-    container: PooledContainer,
-    reason:
-      | 'timeout'
-      | 'aborted'
-      | 'exited'
-      | 'liveness'
-      | 'docker_health'
-      | 'engine'
-      | 'idle'
-      | 'closed',
-  ): void {
+  discard(container: PooledContainer, reason: RemovalReason): void {
     if (container.state === 'stopping' || !this.#containers.has(container)) return;
 
     container.state = 'stopping';
     this.#idle = this.#idle.filter((entry) => entry !== container);
     this.#stopping += 1;
     container.connection.destroy(`Container removed by the pool (${reason}).`);
-    const { logger } = this.#runtime;
+    const { logger, events } = this.#runtime;
     logger.debug(
       `container-pool: removing container ${short(container.id)} of "${this.spec.name}" (${reason})`,
     );
+    events.emit('containerRemoved', {
+      spec: this.spec.name,
+      engine: container.engine.name,
+      containerId: container.id,
+      reason,
+    });
 
     void this.#runtime.remove(container.id, container.engine).finally(() => {
       this.#stopping -= 1;
@@ -180,6 +176,28 @@ export class SpecPool {
     const outcomes = await Promise.allSettled(starts);
     const failure = outcomes.find((outcome) => outcome.status === 'rejected');
     if (failure) throw (failure as PromiseRejectedResult).reason;
+  }
+
+  /** Counts, logs and emits a failed health check of a container of this spec. */
+  healthFailed(
+    check: HealthCheckKind,
+    engine: Engine,
+    containerId: string | undefined,
+    reason: string,
+  ): void {
+    const { metrics, logger, events } = this.#runtime;
+    metrics.healthFailed(this.spec.name, check);
+    const which = containerId === undefined ? 'a new container' : `container ${short(containerId)}`;
+    logger.warn(
+      `container-pool: ${which} of "${this.spec.name}" failed its ${check} check: ${reason}`,
+    );
+    events.emit('healthCheckFailed', {
+      spec: this.spec.name,
+      engine: engine.name,
+      containerId,
+      check,
+      reason,
+    });
   }
 
   /** Periodic work: idle expiry, liveness and Docker health checks, keeping `min`. */
@@ -281,7 +299,7 @@ export class SpecPool {
 
   /** Starts one container on the least-loaded engine, failing over to the others. */
   async #start(): Promise<PooledContainer> {
-    const { engines, metrics, logger } = this.#runtime;
+    const { engines, metrics } = this.#runtime;
     if (this.#runtime.closed) throw closedError(this.spec);
 
     this.#starting += 1;
@@ -305,14 +323,15 @@ export class SpecPool {
         engine.load += 1;
         try {
           const container = await this.#launch(engine);
-          metrics.containerStarted(
-            this.spec.name,
-            engine.name,
-            'ok',
-            (performance.now() - began) / 1000,
-          );
-          if (engine.markUp())
-            logger.info(`container-pool: engine "${engine.name}" is responding again`);
+          const durationMs = performance.now() - began;
+          metrics.containerStarted(this.spec.name, engine.name, 'ok', durationMs / 1000);
+          this.#runtime.events.emit('containerStarted', {
+            spec: this.spec.name,
+            engine: engine.name,
+            containerId: container.id,
+            durationMs,
+          });
+          this.#runtime.engineResponded(engine);
           this.#lastStartError = undefined;
           return container;
         } catch (error) {
@@ -327,8 +346,10 @@ export class SpecPool {
           if (isContainerPoolError(error, 'POOL_CLOSED')) throw error;
           if (isContainerPoolError(error, 'ENGINE_UNAVAILABLE'))
             this.#runtime.engineFailed(engine, error);
-          if (isContainerPoolError(error, 'CONTAINER_UNHEALTHY'))
-            metrics.healthFailed(this.spec.name, 'readiness');
+          if (isContainerPoolError(error, 'CONTAINER_UNHEALTHY')) {
+            const { containerId } = error.details;
+            this.healthFailed('readiness', engine, containerId, error.message);
+          }
         }
       }
     } catch (error) {
@@ -364,9 +385,11 @@ export class SpecPool {
       this.#containers.add(container);
       launched.connection.onGone((error) => {
         if (container.state !== 'idle') return;
-        runtime.metrics.healthFailed(this.spec.name, 'exited');
-        runtime.logger.warn(
-          `container-pool: runner in container ${short(container.id)} of "${this.spec.name}" exited while idle: ${error.message}`,
+        this.healthFailed(
+          'exited',
+          engine,
+          container.id,
+          `runner exited while idle: ${error.message}`,
         );
         this.discard(container, 'exited');
       });
@@ -408,7 +431,7 @@ export class SpecPool {
   }
 
   async #checkLiveness(): Promise<void> {
-    const { settings, metrics, logger } = this.#runtime;
+    const { settings } = this.#runtime;
     const checks = [...this.#idle].map(async (container) => {
       this.#idle = this.#idle.filter((entry) => entry !== container);
       container.state = 'busy';
@@ -417,10 +440,7 @@ export class SpecPool {
         this.release(container);
         return;
       }
-      metrics.healthFailed(this.spec.name, failure.check);
-      logger.warn(
-        `container-pool: container ${short(container.id)} of "${this.spec.name}" failed its ${failure.check} check: ${failure.reason}`,
-      );
+      this.healthFailed(failure.check, container.engine, container.id, failure.reason);
       this.discard(container, failure.check === 'docker_health' ? 'docker_health' : 'liveness');
     });
     await Promise.all(checks);
@@ -460,8 +480,9 @@ export class SpecPool {
   }
 
   #scaleLog(direction: 'up' | 'down', reason: ScaleReason, containers: number, why?: string): void {
-    const { metrics, logger } = this.#runtime;
+    const { metrics, logger, events } = this.#runtime;
     metrics.scaled(this.spec.name, direction, reason, containers);
+    events.emit('scaled', { spec: this.spec.name, direction, reason, containers });
     const verb = direction === 'up' ? 'starting' : 'removing';
     logger.info(
       `container-pool: ${verb} ${containers} container(s) for "${this.spec.name}" (${reason}${why ? `: ${why}` : ''}); size ${this.size}, min ${this.spec.min}, max ${this.spec.max}`,

@@ -285,6 +285,45 @@ describe.skipIf(!hasDocker)('ContainerPool scaling and health', () => {
     expect(text).toMatch(/agentnode_container_pool_containers\{spec="[^"]+",state="idle"\} 3/);
   });
 
+  it('emits events tied by container id', async () => {
+    const { sh: image } = await testImages();
+    const errors: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (message: string) => errors.push(message),
+    };
+    const pool = pools.create({ logger });
+    const started: string[] = [];
+    const removed: { containerId: string; reason: string }[] = [];
+    const scaled: string[] = [];
+    pool.on('containerStarted', (event) => started.push(event.containerId));
+    pool.on('containerRemoved', (event) =>
+      removed.push({ containerId: event.containerId, reason: event.reason }),
+    );
+    pool.on('scaled', (event) =>
+      scaled.push(`${event.direction}:${event.reason}:${event.containers}`),
+    );
+    pool.on('containerStarted', () => {
+      throw new Error('listener bug');
+    });
+    const spec: ContainerSpec = { image, runner: 'sh', min: 1, max: 1 };
+
+    await pool.warm(spec);
+    await expect(pool.run(spec, { code: 'sleep 5', timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'TIMEOUT',
+    });
+    await pool.run(spec, { code: 'true' });
+
+    expect(started).toHaveLength(2);
+    expect(removed).toEqual([{ containerId: started[0], reason: 'timeout' }]);
+    expect(scaled).toEqual(['up:min:1', 'up:replace:1']);
+    expect(
+      errors.filter((message) => message.includes('"containerStarted" listener threw')),
+    ).toHaveLength(2);
+  });
+
   it('pre-starts containers when misses cross the threshold', async () => {
     const { sh: image } = await testImages();
     const metrics = createMetricsRegistry({ collectSystem: false });

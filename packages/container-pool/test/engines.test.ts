@@ -71,9 +71,12 @@ describe.skipIf(!hasDocker)('ContainerPool with several engines', () => {
         { name: 'local' },
       ],
     });
+    const down: string[] = [];
+    pool.on('engineDown', (event) => down.push(event.engine));
     const result = await pool.run(spec, { code: 'echo ok' });
 
     expect(result).toMatchObject({ output: 'ok\n', engine: 'local' });
+    expect(down).toEqual(['gone']);
     expect(pool.stats().engines[0]).toMatchObject({ name: 'gone', up: false });
     expect(await metrics.metrics()).toContain('agentnode_container_engine_up{engine="gone"} 0');
   });
