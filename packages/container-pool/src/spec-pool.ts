@@ -126,7 +126,7 @@ export class SpecPool {
     });
   }
 
-  /** Returns a container after a successful call. */
+  /** Puts a container back in the pool after a successful call. */
   release(container: PooledContainer): void {
     if (container.state !== 'busy') return;
     if (this.#runtime.closed || container.connection.failure) {
