@@ -31,8 +31,12 @@ export interface AttestationResult {
 }
 
 const TEE_TYPE = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** Register and claim names: `PCR0`, `MRTD`, `moduleId`, ... */
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const FIELD_NAME_RULE = '1 to 64 letters, digits, "_", "." or "-" starting with a letter';
+/** Lower-case hex of at least one whole byte. */
+const HEX_BYTES = /^(?:[0-9a-f]{2})+$/;
 const MAX_FIELDS = 128;
-const MAX_NAME_LENGTH = 64;
 const MAX_STRING_LENGTH = 4_096;
 
 /** Tells whether `value` is a valid TEE type name. */
@@ -42,20 +46,35 @@ export function isTeeType(value: unknown): value is TeeType {
 
 /**
  * Checks that `value` has the shape of an {@link AttestationResult} and returns a
- * frozen copy that shares nothing with the input. `source` names where the value
- * came from, for the error message.
+ * frozen copy that shares nothing with the input. Measurements must be lower-case
+ * hex of whole bytes. Measurement and claim names must be 1 to 64 letters, digits,
+ * `_`, `.` or `-` starting with a letter, and each record contains at most 128
+ * entries. `source` names where the value came from, for the error message.
  *
  * @throws {AttestationError} `VERIFIER_ERROR` naming the first field that is wrong.
  * @example
  * import { parseAttestationResult } from '@agentnode/attestation-cache';
  * const result = parseAttestationResult(JSON.parse(text), 'the result file');
  */
-export function parseAttestationResult(value: unknown, source: string): AttestationResult {
-  const invalid = (rule: string) =>
-    new AttestationError('VERIFIER_ERROR', `Invalid attestation result from ${source}: ${rule}.`);
+export function parseAttestationResult(value: unknown, source?: string): AttestationResult {
+  const from = source === undefined ? '' : ` from ${source}`;
 
+  return readAttestationResult(
+    value,
+    (rule) => new AttestationError('VERIFIER_ERROR', `Invalid attestation result${from}: ${rule}.`),
+  );
+}
+
+/**
+ * Checks and copies a result like {@link parseAttestationResult}. `invalid` turns
+ * the broken rule (a sentence fragment without a final period) into the error to throw.
+ */
+export function readAttestationResult(
+  value: unknown,
+  invalid: (rule: string) => Error,
+): AttestationResult {
   if (!isPlainObject(value)) {
-    throw invalid('expected an object');
+    throw invalid(`expected an object, got ${describe(value)}`);
   }
   if (!isTeeType(value.tee)) {
     throw invalid(`tee must match ${TEE_TYPE}, got ${describe(value.tee)}`);
@@ -65,20 +84,18 @@ export function parseAttestationResult(value: unknown, source: string): Attestat
   }
   if (!isTimestamp(value.expiresAt) || value.expiresAt < value.verifiedAt) {
     throw invalid(
-      `expiresAt must be an integer not before verifiedAt, got ${describe(value.expiresAt)}`,
+      `expiresAt must be an integer not before verifiedAt (${value.verifiedAt}), got ${describe(value.expiresAt)}`,
     );
   }
 
-  const measurements = copyRecord(value.measurements, (item) => typeof item === 'string');
-  if (!measurements) {
-    throw invalid(`measurements must be an object of at most ${MAX_FIELDS} strings`);
-  }
-  const claims = copyRecord(value.claims, isClaimValue);
-  if (!claims) {
-    throw invalid(
-      `claims must be an object of at most ${MAX_FIELDS} strings, finite numbers or booleans`,
-    );
-  }
+  const measurements = copyRecord(value.measurements, 'measurements', 'measurement', invalid, {
+    accepts: (item): item is string => typeof item === 'string' && HEX_BYTES.test(item),
+    rule: 'lower-case hex of whole bytes',
+  });
+  const claims = copyRecord(value.claims, 'claims', 'claim', invalid, {
+    accepts: isClaimValue,
+    rule: 'a string, a finite number or a boolean',
+  });
 
   return Object.freeze({
     tee: value.tee,
@@ -91,27 +108,35 @@ export function parseAttestationResult(value: unknown, source: string): Attestat
 
 function copyRecord<T>(
   value: unknown,
-  accepts: (item: unknown) => item is T,
-): Readonly<Record<string, T>> | undefined {
+  field: string,
+  noun: string,
+  invalid: (rule: string) => Error,
+  items: { accepts: (item: unknown) => item is T; rule: string },
+): Readonly<Record<string, T>> {
   if (!isPlainObject(value)) {
-    return undefined;
+    throw invalid(`${field} must be an object, got ${describe(value)}`);
   }
 
   const entries = Object.entries(value);
   if (entries.length > MAX_FIELDS) {
-    return undefined;
+    throw invalid(`${field} must have at most ${MAX_FIELDS} entries, got ${entries.length}`);
   }
   for (const [name, item] of entries) {
-    if (name.length === 0 || name.length > MAX_NAME_LENGTH || !accepts(item)) {
-      return undefined;
+    if (!FIELD_NAME.test(name)) {
+      throw invalid(`${noun} names must be ${FIELD_NAME_RULE}, got ${describe(name)}`);
+    }
+    if (!items.accepts(item)) {
+      throw invalid(`${field}.${name} must be ${items.rule}, got ${describe(item)}`);
     }
     if (typeof item === 'string' && item.length > MAX_STRING_LENGTH) {
-      return undefined;
+      throw invalid(
+        `${field}.${name} must have at most ${MAX_STRING_LENGTH} characters, got ${item.length}`,
+      );
     }
   }
 
-  // Object.fromEntries defines own data properties, so a `__proto__` key from
-  // parsed JSON stays a plain key and never changes the prototype.
+  // Names start with a letter, so `__proto__` never gets here. Object.fromEntries
+  // would define it as an own data property anyway, never as the prototype.
   return Object.freeze(Object.fromEntries(entries) as Record<string, T>);
 }
 

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
   type AttestationResult,
   describe,
-  parseAttestationResult,
+  readAttestationResult,
   type TeeType,
 } from './attestation-result';
 import { AttestationError } from './errors';
@@ -281,12 +281,9 @@ export class RedisTier {
       throw malformedValue(key, `its expiresAt is ${describe(record.expiresAt)}`);
     }
 
-    let result: AttestationResult;
-    try {
-      result = parseAttestationResult(record.result, `Redis key ${this.#keyPrefix}${key}`);
-    } catch (error) {
-      throw malformedValue(key, (error as Error).message, error);
-    }
+    const result = readAttestationResult(record.result, (rule) =>
+      malformedValue(key, `its result is invalid: ${rule}`),
+    );
     if (result.tee !== tee) {
       throw malformedValue(key, `its result is for tee ${describe(result.tee)}`);
     }

@@ -137,6 +137,26 @@ describe('AttestationCache.get', () => {
     expect(cache.size).toBe(0);
   });
 
+  it.each([
+    ['upper-case hex', { PCR0: 'ABCD' }],
+    ['letters that are not hex', { PCR0: 'XYZ' }],
+    ['an empty value', { PCR0: '' }],
+    ['a name that is not a register name', { 'bad name!': '00' }],
+  ])('rejects measurements with %s and caches nothing', async (_name, measurements) => {
+    const { cache, clock, verifier } = setup();
+    verifier.behaviour = async () => ({ ...validResult('nitro', clock.now, HOUR), measurements });
+
+    const error = await cache
+      .get({ tee: 'nitro', evidence: evidenceOf('x') })
+      .catch((caught: unknown) => caught);
+
+    expect(isAttestationError(error, 'VERIFIER_ERROR')).toBe(true);
+    expect((error as Error).message).toMatch(
+      /^Invalid attestation result from the nitro verifier: /,
+    );
+    expect(cache.size).toBe(0);
+  });
+
   it('rejects a result for another TEE type', async () => {
     const { cache, clock, verifier } = setup();
     verifier.behaviour = async () => validResult('tdx', clock.now, HOUR);

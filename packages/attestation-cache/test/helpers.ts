@@ -20,7 +20,7 @@ export class ManualClock {
   }
 }
 
-/** Builds a frozen valid result that expires `validForMs` after `now`. */
+/** Builds a frozen valid result that expires `validForMs` after `now`; `label` names it in claims. */
 export function validResult(
   tee: TeeType,
   now: number,
@@ -31,7 +31,7 @@ export function validResult(
     tee,
     verifiedAt: now,
     expiresAt: now + validForMs,
-    measurements: Object.freeze({ M0: label }),
+    measurements: Object.freeze({ M0: Buffer.from(label).toString('hex') }),
     claims: Object.freeze({ label }),
   });
 }

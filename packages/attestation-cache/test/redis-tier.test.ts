@@ -169,6 +169,14 @@ describe.runIf(available)('AttestationCache Redis tier', () => {
         (key) => JSON.stringify({ ...good(key), result: { ...good(key).result, claims: 5 } }),
       ],
       [
+        'holds measurements that are not lower-case hex',
+        (key) =>
+          JSON.stringify({
+            ...good(key),
+            result: { ...good(key).result, measurements: { PCR0: 'XYZ' } },
+          }),
+      ],
+      [
         'holds a result for another TEE type',
         (key) => JSON.stringify({ ...good(key), result: validResult('tdx', now, HOUR) }),
       ],
