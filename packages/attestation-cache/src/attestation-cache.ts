@@ -159,7 +159,7 @@ export class AttestationCache {
       );
     });
     this.#redis = this.#config.redis
-      ? new RedisTier(this.#config.redis, this.#clock, (operation, key, error) => {
+      ? new RedisTier(this.#config.redis, (operation, key, error) => {
           this.#reportRedis(operation, key, error);
         })
       : undefined;

@@ -40,6 +40,9 @@ export interface RedisTierConfig {
   /**
    * After a failure, Redis is skipped for this long so that a Redis outage does
    * not add `timeoutMs` to every miss. 0 retries Redis on every miss.
+   *
+   * Note: the backoff runs on real (monotonic) time, not on the cache's `clock`,
+   * so a fixed or hand-moved clock neither ends it early nor holds it forever.
    * @default 1_000
    */
   failureBackoffMs?: number;
@@ -98,13 +101,12 @@ export class RedisTier {
   readonly #timeoutMs: number;
   readonly #failureBackoffMs: number;
   readonly #hmacKey: Buffer | undefined;
-  readonly #clock: () => number;
   readonly #onError: (operation: RedisOperation, key: string, error: Error) => void;
-  #skipUntil = 0;
+  /** End of the failure backoff, in `performance.now()` milliseconds. */
+  #skipUntil = Number.NEGATIVE_INFINITY;
 
   constructor(
     config: RedisTierConfig,
-    clock: () => number,
     onError: (operation: RedisOperation, key: string, error: Error) => void,
   ) {
     requireObject(config, 'redis');
@@ -144,13 +146,12 @@ export class RedisTier {
       'redis.failureBackoffMs',
     );
     this.#hmacKey = hmacKey === undefined ? undefined : Buffer.from(hmacKey);
-    this.#clock = clock;
     this.#onError = onError;
   }
 
   /** Reads the result stored for `key`, checked as described on the class. */
   async read(key: string, tee: TeeType, now: number): Promise<RedisRead> {
-    if (now < this.#skipUntil) {
+    if (this.#inBackoff()) {
       this.counters.skipped += 1;
       return { status: 'skipped' };
     }
@@ -188,7 +189,7 @@ export class RedisTier {
     if (ttlMs <= 0) {
       return;
     }
-    if (now < this.#skipUntil) {
+    if (this.#inBackoff()) {
       this.counters.skipped += 1;
       return;
     }
@@ -235,12 +236,16 @@ export class RedisTier {
     } catch (cause) {
       const error = cause instanceof Error ? cause : new Error(String(cause));
       this.counters.errors += 1;
-      this.#skipUntil = this.#clock() + this.#failureBackoffMs;
+      this.#skipUntil = performance.now() + this.#failureBackoffMs;
       this.#onError(operation, key, error);
       throw error;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  #inBackoff(): boolean {
+    return performance.now() < this.#skipUntil;
   }
 
   #decode(

@@ -8,7 +8,7 @@ import {
 } from '@agentnode/attestation-cache';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { acceptingVerifier, evidenceOf, ManualClock, validResult } from './helpers';
+import { acceptingVerifier, delay, evidenceOf, ManualClock, validResult } from './helpers';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const HOUR = 3_600_000;
@@ -305,30 +305,61 @@ describe('AttestationCache with Redis down', () => {
     }
   });
 
-  it('skips Redis during the failure backoff', async () => {
-    const port = await closedPort();
-    const client = new Redis({
-      host: '127.0.0.1',
-      port,
-      enableOfflineQueue: false,
-      lazyConnect: true,
+  function unreachableClient() {
+    return closedPort().then((port) => {
+      const client = new Redis({
+        host: '127.0.0.1',
+        port,
+        enableOfflineQueue: false,
+        lazyConnect: true,
+      });
+      client.on('error', () => {});
+      return client;
     });
-    client.on('error', () => {});
+  }
+
+  it('skips Redis during the failure backoff', async () => {
+    const client = await unreachableClient();
     const clock = new ManualClock();
     const cache = new AttestationCache({
       verifiers: [acceptingVerifier('nitro', clock)],
       clock: clock.read,
-      redis: { client, failureBackoffMs: 1_000 },
+      redis: { client, failureBackoffMs: 60_000 },
     });
 
     try {
       await cache.get({ tee: 'nitro', evidence: evidenceOf('a') });
       await cache.get({ tee: 'nitro', evidence: evidenceOf('b') });
-      clock.advance(1_000);
+      // The backoff runs on real time, so moving the cache clock does not end it.
+      clock.advance(120_000);
       await cache.get({ tee: 'nitro', evidence: evidenceOf('c') });
 
-      // Skipped: the write of a, the read and write of b, and the write of c.
-      expect(cache.stats().redis).toMatchObject({ errors: 2, skipped: 4 });
+      // Skipped: the write of a, the read and write of b, and the read and write of c.
+      expect(cache.stats().redis).toMatchObject({ errors: 1, skipped: 5 });
+    } finally {
+      await cache.close();
+      client.disconnect();
+    }
+  });
+
+  it('retries Redis after the backoff with a fixed clock', async () => {
+    const client = await unreachableClient();
+    const clock = new ManualClock();
+    const failures: string[] = [];
+    const cache = new AttestationCache({
+      verifiers: [acceptingVerifier('nitro', clock)],
+      clock: clock.read,
+      redis: { client, failureBackoffMs: 20 },
+    });
+    cache.on('redisError', ({ operation }) => failures.push(operation));
+
+    try {
+      await cache.get({ tee: 'nitro', evidence: evidenceOf('a') });
+      await delay(60);
+      await cache.get({ tee: 'nitro', evidence: evidenceOf('b') });
+
+      expect(failures).toEqual(['get', 'get']);
+      expect(cache.stats().redis?.errors).toBe(2);
     } finally {
       await cache.close();
       client.disconnect();
