@@ -491,7 +491,10 @@ export class Database {
             error,
           );
         },
-        onSettled: (status, durationNs) => this.#metrics.observeQuery('write', status, durationNs),
+        ...(this.#metrics.enabled && {
+          onSettled: (status: 'ok' | 'error', durationNs: bigint) =>
+            this.#metrics.observeQuery('write', status, durationNs),
+        }),
         onCommit: () => this.#checkpoints?.noteCommit(),
       },
       {

@@ -39,8 +39,8 @@ export interface WriterQueueHooks {
   writer(): Connection;
   /** A transaction was restarted after lock contention. */
   onRetry(attempt: number, error: unknown): void;
-  /** A transaction settled; `durationNs` covers every attempt. */
-  onSettled(status: 'ok' | 'error', durationNs: bigint): void;
+  /** A transaction settled; `durationNs` covers every attempt. Omitted when nothing is timed. */
+  onSettled?(status: 'ok' | 'error', durationNs: bigint): void;
   /** A transaction committed. */
   onCommit(): void;
 }
@@ -132,7 +132,7 @@ export class WriterQueue {
         begin,
         resolve: resolve as (value: unknown) => void,
         reject,
-        startedAt: process.hrtime.bigint(),
+        startedAt: this.#hooks.onSettled === undefined ? 0n : process.hrtime.bigint(),
         attempt: 0,
       });
       this.#pump();
@@ -263,7 +263,7 @@ export class WriterQueue {
   }
 
   #settle(job: TransactionJob, status: 'ok' | 'error'): void {
-    this.#hooks.onSettled(status, process.hrtime.bigint() - job.startedAt);
+    this.#hooks.onSettled?.(status, process.hrtime.bigint() - job.startedAt);
   }
 
   #notifyDrained(): void {
