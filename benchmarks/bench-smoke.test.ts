@@ -46,5 +46,6 @@ describe('pnpm bench --quick', () => {
     const markdown = readFileSync(join(outDir, 'benchmarks.md'), 'utf8');
     expect(markdown).toContain('- Machine: ');
     expect(markdown).toContain('| operation | claimed after | agentnode median |');
+    expect(markdown).toContain('| note |');
   });
 });

@@ -142,15 +142,14 @@ function renderTables(rows: readonly BenchRow[]): string {
     sections.push(
       `## ${area}`,
       '',
-      '| operation | claimed after | agentnode median | agentnode p99 | baseline | baseline median | ratio | target | met |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| operation | claimed after | agentnode median | agentnode p99 | baseline | baseline median | ratio | target | met | note |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
     for (const row of rows.filter((candidate) => candidate.area === area)) {
       const ratio = Number.isFinite(row.ratio) ? `${formatRatio(row.ratio)}x` : 'n/a';
       const met = row.met === undefined ? '' : row.met ? 'yes' : 'no';
-      const operation = row.note ? `${row.operation} (${row.note})` : row.operation;
       sections.push(
-        `| ${operation} | ${row.claimedAfter ?? ''} | ${formatDuration(row.median)} | ${formatDuration(row.p99)} | ${row.baseline} | ${formatDuration(row.baselineMedian)} | ${ratio} | ${row.target ?? ''} | ${met} |`,
+        `| ${row.operation} | ${row.claimedAfter ?? ''} | ${formatDuration(row.median)} | ${formatDuration(row.p99)} | ${row.baseline} | ${formatDuration(row.baselineMedian)} | ${ratio} | ${row.target ?? ''} | ${met} | ${row.note ?? ''} |`,
       );
     }
     sections.push('');
@@ -165,7 +164,15 @@ function areaRank(area: string): number {
 }
 
 function formatRatio(ratio: number): string {
-  return ratio >= 100 ? ratio.toFixed(0) : ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2);
+  if (ratio >= 100) {
+    return ratio.toFixed(0);
+  }
+  if (ratio >= 10) {
+    return ratio.toFixed(1);
+  }
+
+  // Two significant digits keep ratios far below 1 (a warm call against a cold start) readable.
+  return ratio >= 1 ? ratio.toFixed(2) : ratio.toPrecision(2);
 }
 
 function jsonNumbers(_key: string, value: unknown): unknown {
