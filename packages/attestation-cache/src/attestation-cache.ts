@@ -526,10 +526,11 @@ export class AttestationCache {
           `The ${tee} verifier returned a result for tee "${result.tee}".`,
         );
       }
-      if (result.expiresAt <= this.#clock()) {
+      const now = this.#clock();
+      if (result.expiresAt <= now) {
         throw new AttestationError(
           'VERIFIER_ERROR',
-          `The ${tee} verifier returned a result that expired at ${new Date(result.expiresAt).toISOString()}.`,
+          `The ${tee} verifier returned a result that expired at ${isoTime(result.expiresAt)}, not after the cache clock (${isoTime(now)}). A verifier with its own clock needs the same clock on the cache.`,
         );
       }
 
@@ -644,12 +645,21 @@ export class AttestationCache {
       entry.windowReads = 0;
     }
     entry.windowReads += 1;
-
     if (entry.windowReads >= refresh.readThreshold) {
       entry.hotAt = now;
-      if (entry.refreshTimer === undefined && !entry.refreshing) {
-        this.#scheduleRefresh(entry, now);
-      }
+    }
+
+    if (entry.refreshing || now - entry.hotAt > refresh.windowMs) {
+      return;
+    }
+    if (now >= Math.max(entry.refreshAt, entry.retryAt)) {
+      // Due on the cache clock. The timer runs on real time and cannot follow an
+      // injected clock, so a read past the refresh point starts the refresh itself.
+      clearTimeout(entry.refreshTimer);
+      entry.refreshTimer = undefined;
+      this.#refreshIfHot(entry);
+    } else if (entry.refreshTimer === undefined) {
+      this.#scheduleRefresh(entry, now);
     }
   }
 
@@ -823,6 +833,12 @@ function abortedError(signal: AbortSignal): AttestationError {
 /** Copies `bytes`; `Buffer.prototype.slice` would return a view, so a plain Uint8Array is built. */
 function copyBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
+}
+
+/** Formats a time in ms for a message, without throwing on values Date cannot represent. */
+function isoTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }
 
 function secondsSince(startedMs: number): number {

@@ -112,8 +112,16 @@ export interface AttestationCacheConfig {
   /** Receives warnings (refresh and Redis failures) and errors. @default undefined (silent) */
   logger?: Logger;
   /**
-   * The cache's time source in milliseconds since the Unix epoch. Timers still
-   * run on real time.
+   * The cache's time source in milliseconds since the Unix epoch. It drives every
+   * time decision: entry and negative-entry expiry, the refresh point, the hot-read
+   * window, the refresh retry delay, and the check that a fresh result has not
+   * expired. Timers run on real time: the sweep, `verifyTimeoutMs`, the Redis
+   * timeout and failure backoff, and the refresh timer. Under a clock that does not
+   * follow real time, a read of a hot entry at or past its refresh point starts
+   * the refresh.
+   *
+   * Note: a verifier with its own clock (`createNitroVerifier({ clock })`) needs
+   * the same clock here, or its results count as expired (`VERIFIER_ERROR`).
    * @default Date.now
    */
   clock?: () => number;

@@ -273,6 +273,9 @@ describe('AttestationCache TTL', () => {
       .catch((caught: unknown) => caught);
 
     expect(isAttestationError(error, 'VERIFIER_ERROR')).toBe(true);
+    expect((error as Error).message).toBe(
+      'The nitro verifier returned a result that expired at 2026-01-01T00:00:00.000Z, not after the cache clock (2026-01-01T00:00:00.000Z). A verifier with its own clock needs the same clock on the cache.',
+    );
     expect(cache.size).toBe(0);
   });
 

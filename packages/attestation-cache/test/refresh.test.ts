@@ -6,7 +6,7 @@ import {
   type AttestationRemoval,
 } from '@agentnode/attestation-cache';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { evidenceOf, StubVerifier, validResult } from './helpers';
+import { evidenceOf, ManualClock, StubVerifier, validResult } from './helpers';
 
 // Fake timers drive both the refresh timers and Date.now, which is the cache's
 // default clock, so time moves for both together.
@@ -196,5 +196,76 @@ describe('AttestationCache timers', () => {
     expect(child.stderr).toBe('');
     expect(child.stdout.trim()).toBe('cached 1');
     expect(child.status).toBe(0);
+  });
+});
+
+describe('AttestationCache refresh on an injected clock', () => {
+  function setupManual() {
+    const clock = new ManualClock();
+    let label = 0;
+    const verifier = new StubVerifier('nitro', async () => {
+      label += 1;
+      return validResult('nitro', clock.now, VALID_MS, `v${label}`);
+    });
+    const cache = new AttestationCache({
+      verifiers: [verifier],
+      clock: clock.read,
+      refresh: { readThreshold: 3, windowMs: 60_000, aheadRatio: 0.2, retryDelayMs: 500 },
+      sweepIntervalMs: 0,
+    });
+
+    return { cache, clock, verifier };
+  }
+
+  it('refreshes a hot entry on a stale read', async () => {
+    const { cache, clock, verifier } = setupManual();
+    await readTimes(cache, 3);
+    clock.advance(8_000);
+
+    const stale = await readTimes(cache, 1);
+    // Flushes the refresh's promises; the fake timers do not move, so no timer fires.
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(stale).toEqual(['v1']);
+    expect(verifier.calls).toBe(2);
+    expect(cache.stats()).toMatchObject({ staleHits: 1, refreshes: 1, refreshFailures: 0 });
+    expect(await readTimes(cache, 1)).toEqual(['v2']);
+  });
+
+  it('leaves a stale entry that is not hot', async () => {
+    const { cache, clock, verifier } = setupManual();
+    await readTimes(cache, 1);
+    clock.advance(8_000);
+
+    await readTimes(cache, 1);
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(verifier.calls).toBe(1);
+    expect(cache.stats().refreshes).toBe(0);
+  });
+
+  it('retries a failed refresh at retryDelayMs on the clock', async () => {
+    const { cache, clock, verifier } = setupManual();
+    await readTimes(cache, 3);
+    verifier.behaviour = async () => {
+      throw new Error('attestation service unavailable');
+    };
+    clock.advance(8_000);
+    await readTimes(cache, 1);
+    await vi.advanceTimersByTimeAsync(0);
+    verifier.behaviour = async () => validResult('nitro', clock.now, VALID_MS, 'retried');
+
+    clock.advance(499);
+    await readTimes(cache, 1);
+    await vi.advanceTimersByTimeAsync(0);
+    const callsBeforeRetry = verifier.calls;
+    clock.advance(1);
+    await readTimes(cache, 1);
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(callsBeforeRetry).toBe(2);
+    expect(verifier.calls).toBe(3);
+    expect(cache.stats()).toMatchObject({ refreshes: 2, refreshFailures: 1 });
+    expect(await readTimes(cache, 1)).toEqual(['retried']);
   });
 });

@@ -65,6 +65,10 @@ export interface NitroVerifierConfig {
   /**
    * The verification time in milliseconds since the Unix epoch. Inject a fixed
    * time to verify recorded documents.
+   *
+   * Note: behind an `AttestationCache`, give the cache the same `clock`. The cache
+   * checks every result against its own clock and rejects one that expired by
+   * then with `VERIFIER_ERROR`.
    * @default Date.now
    */
   clock?: () => number;
