@@ -30,6 +30,7 @@ import { type ConnectionPragmas, type ConnectionRole, pragmaStatements } from '.
 import { type ReadCallback, ReaderPool } from './reader-pool';
 import type { StatementCacheCounters } from './statement-cache';
 import { WorkerReaders } from './worker-readers';
+import { WriterAsReader } from './writer-as-reader';
 import { closedError, type WriteCallback, type WriteOptions, WriterQueue } from './writer-queue';
 
 /** Counts that describe a database handle at one moment. */
@@ -115,47 +116,24 @@ export class Database {
     this.path = this.#inMemory ? path : resolve(path);
     this.config = resolveConfig(config, this.#inMemory, defaultName(this.path, this.#inMemory));
     this.#pragmaStatements = pragmaStatements(this.config.pragmas, this.#inMemory);
+
     this.#writer = this.#open('writer');
     this.#fileIdentity = this.#readFileIdentity();
     this.#metrics = new DatabaseMetrics(this.config.metrics, {
       name: this.config.name,
       gauges: () => this.#gauges(),
     });
+
     this.#queue = this.#createQueue();
     this.#readers = this.#inMemory
       ? new WriterAsReader(() => this.#writerConnection())
       : this.#createReaderPool();
-    if (this.config.readerThreads > 0) {
-      this.#workers = new WorkerReaders({
-        threads: this.config.readerThreads,
-        path: this.path,
-        // journal_mode is a property of the file, set by the writer; a read-only
-        // connection reports it but cannot set it.
-        pragmaStatements: this.#pragmaStatements.filter((s) => !s.startsWith('journal_mode')),
-        statementCacheSize: this.config.statementCacheSize,
-        nextConnectionId: () => this.#nextConnectionId++,
-        onWorkerFailed: (error) => {
-          this.#replaced++;
-          this.#metrics.countReplaced('worker');
-          this.config.logger?.warn(
-            `sqlite-perf: reader worker of ${this.config.name} failed and was replaced`,
-            error,
-          );
-        },
-      });
-    }
-    if (!this.#inMemory && this.config.pragmas.journalMode === 'wal') {
-      this.#checkpoints = new CheckpointPolicy({
-        walPath: `${this.path}-wal`,
-        config: this.config.checkpoint === false ? DEFAULT_CHECKPOINT : this.config.checkpoint,
-        automatic: this.config.checkpoint !== false,
-        queue: this.#queue,
-        readers: () => (this.#workers ? [this.#readers, this.#workers] : [this.#readers]),
-        busyTimeoutMs: this.config.pragmas.busyTimeoutMs,
-        onCheckpoint: (result) => this.#metrics.countCheckpoint(result),
-        logger: this.config.logger,
-      });
-    }
+    this.#workers = this.config.readerThreads > 0 ? this.#createWorkers() : undefined;
+    this.#checkpoints =
+      !this.#inMemory && this.config.pragmas.journalMode === 'wal'
+        ? this.#createCheckpointPolicy()
+        : undefined;
+
     if (this.config.healthCheckIntervalMs > 0 && !this.#inMemory) {
       this.#healthTimer = setInterval(() => this.checkHealth(), this.config.healthCheckIntervalMs);
       this.#healthTimer.unref();
@@ -505,6 +483,39 @@ export class Database {
     );
   }
 
+  #createWorkers(): WorkerReaders {
+    return new WorkerReaders({
+      threads: this.config.readerThreads,
+      path: this.path,
+      // journal_mode is a property of the file, set by the writer; a read-only
+      // connection reports it but cannot set it.
+      pragmaStatements: this.#pragmaStatements.filter((s) => !s.startsWith('journal_mode')),
+      statementCacheSize: this.config.statementCacheSize,
+      nextConnectionId: () => this.#nextConnectionId++,
+      onWorkerFailed: (error) => {
+        this.#replaced++;
+        this.#metrics.countReplaced('worker');
+        this.config.logger?.warn(
+          `sqlite-perf: reader worker of ${this.config.name} failed and was replaced`,
+          error,
+        );
+      },
+    });
+  }
+
+  #createCheckpointPolicy(): CheckpointPolicy {
+    return new CheckpointPolicy({
+      walPath: `${this.path}-wal`,
+      config: this.config.checkpoint === false ? DEFAULT_CHECKPOINT : this.config.checkpoint,
+      automatic: this.config.checkpoint !== false,
+      queue: this.#queue,
+      readers: () => (this.#workers ? [this.#readers, this.#workers] : [this.#readers]),
+      busyTimeoutMs: this.config.pragmas.busyTimeoutMs,
+      onCheckpoint: (result) => this.#metrics.countCheckpoint(result),
+      logger: this.config.logger,
+    });
+  }
+
   #createReaderPool(): ReaderPool {
     return new ReaderPool({
       create: () => this.#open('reader'),
@@ -642,48 +653,6 @@ export class Database {
  */
 export function openDatabase(path: string, config?: DatabaseConfig): Database {
   return new Database(path, config);
-}
-
-// An in-memory database is private to its connection, so reads run on the writer's.
-class WriterAsReader implements ReaderSource {
-  readonly #writer: () => Connection;
-  #inUse = 0;
-  #closed = false;
-
-  constructor(writer: () => Connection) {
-    this.#writer = writer;
-  }
-
-  get stats() {
-    return { size: 0, inUse: this.#inUse, waiting: 0 };
-  }
-
-  read<T>(callback: ReadCallback<T>): Promise<T> {
-    if (this.#closed) {
-      return Promise.reject(closedError('read'));
-    }
-    this.#inUse++;
-    try {
-      const result = callback(this.#writer());
-      if (result instanceof Promise) {
-        return result.finally(() => this.#inUse--);
-      }
-      this.#inUse--;
-      return Promise.resolve(result);
-    } catch (error) {
-      this.#inUse--;
-      return Promise.reject(error);
-    }
-  }
-
-  pause(): void {}
-  resume(): void {}
-  whenIdle(): Promise<boolean> {
-    return Promise.resolve(true);
-  }
-  async close(): Promise<void> {
-    this.#closed = true;
-  }
 }
 
 function defaultName(path: string, inMemory: boolean): string {
