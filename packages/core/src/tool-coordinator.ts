@@ -146,7 +146,7 @@ export class ToolCoordinator {
    * coordinator.registry.register({ key: 'local:::demo:::ping', kind: 'function' });
    * const result = await coordinator.execute('local:::demo:::ping', {}, { timeoutMs: 1_000 });
    */
-  async execute<T = unknown>(
+  execute<T = unknown>(
     key: string,
     params: ToolParams = {},
     options: ExecuteOptions = {},
@@ -186,14 +186,17 @@ export class ToolCoordinator {
       failure,
       onFailure: undefined,
     });
-    try {
-      return (await this.#runCall(state)) as ToolCallResult<T>;
-    } finally {
-      clearTimeout(timer);
-      if (scope !== this.#root) {
-        scope.dispose();
-      }
+    const result = this.#runCall(state) as Promise<ToolCallResult<T>>;
+    if (scope === this.#root) {
+      return result;
     }
+
+    // #runCall never rejects, so one fulfilment handler is enough.
+    return result.then((settled) => {
+      clearTimeout(timer);
+      scope.dispose();
+      return settled;
+    });
   }
 
   /**
@@ -381,7 +384,8 @@ export class ToolCoordinator {
     return result;
   }
 
-  async #prepareAndRun(state: CallState, queuedAt: number): Promise<unknown> {
+  /** Checks and resolves the call, then runs it; throws synchronously for a call that cannot start. */
+  #prepareAndRun(state: CallState, queuedAt: number): Promise<unknown> {
     if (state.failure) {
       throw state.failure;
     }
@@ -413,11 +417,25 @@ export class ToolCoordinator {
       return this.#runAttempts(state, entry, params, config, retry, timeoutMs);
     }
 
+    return this.#runQueued(state, entry, params, config, retry, timeoutMs, queuedAt);
+  }
+
+  async #runQueued(
+    state: CallState,
+    entry: ToolRegistryEntry,
+    params: ToolParams,
+    config: Readonly<Record<string, unknown>>,
+    retry: ResolvedRetryPolicy,
+    timeoutMs: number,
+    queuedAt: number,
+  ): Promise<unknown> {
+    const { tool } = entry;
+    const limit = state.limit!;
     const live = this.#metrics?.live;
     let dequeued = false;
     live?.queued(tool.kind, 1);
     try {
-      return await state.limit(async () => {
+      return await limit(async () => {
         dequeued = true;
         live?.queued(tool.kind, -1);
         if (state.scope.aborted) {
