@@ -221,11 +221,11 @@ async function compareKysely(db: Database, options: SuiteOptions): Promise<Bench
   }
 }
 
-// One unit of main-thread work in the mixed load: roughly what serializing a
-// tool result costs.
+// One unit of main-thread work in the mixed load, serializing records, sized to
+// take about as long as one range scan so that both sides of the load matter.
 function mainThreadWork(seed: number): number {
   let text = '';
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 300; i++) {
     text += JSON.stringify({ seed, i, items: [seed, i, seed * i] });
   }
   return text.length;

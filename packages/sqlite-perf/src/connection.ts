@@ -65,6 +65,9 @@ export class Connection {
   // cache so they neither evict user statements nor inflate its hit rate.
   readonly #control = new Map<string, BetterSqlite3.Statement>();
   #broken = false;
+  // Mirrors the handle's `open` flag, which is a native accessor and costs more to
+  // read on every acquire. Only close() below closes the handle.
+  #closed = false;
 
   constructor(init: ConnectionInit) {
     this.id = init.id;
@@ -88,12 +91,12 @@ export class Connection {
 
   /** Whether the connection is open and has not failed for good. */
   get usable(): boolean {
-    return !this.#broken && this.#database.open;
+    return !this.#broken && !this.#closed;
   }
 
   /** Whether a transaction is open on this connection. */
   get inTransaction(): boolean {
-    return this.#database.open && this.#database.inTransaction;
+    return !this.#closed && this.#database.inTransaction;
   }
 
   /** Number of prepared statements cached on this connection. */
@@ -265,6 +268,7 @@ export class Connection {
   close(): void {
     this.#statements.clear();
     this.#control.clear();
+    this.#closed = true;
     if (this.#database.open) {
       this.#database.close();
     }
