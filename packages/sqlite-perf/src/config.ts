@@ -73,7 +73,11 @@ export interface DatabaseConfig {
   readonly name?: string;
   /** Pragmas for every connection; each one overrides its default. */
   readonly pragmas?: PragmaConfig;
-  /** Reader connections kept open on the main thread. @default 1 */
+  /**
+   * Reader connections kept open on the main thread once opened; idle ones above
+   * this are closed after `idleTimeoutMs`. Readers open on first use.
+   * @default 1
+   */
   readonly minReaders?: number;
   /** Reader connections on the main thread at most. @default 8 */
   readonly maxReaders?: number;

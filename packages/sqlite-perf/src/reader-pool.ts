@@ -95,16 +95,6 @@ export class ReaderPool {
     };
   }
 
-  /** Opens `minReaders` connections now instead of on first use. */
-  async warm(): Promise<void> {
-    const connections = await Promise.all(
-      Array.from({ length: this.#init.minReaders }, () => this.#pool.acquire().promise),
-    );
-    for (const connection of connections) {
-      this.#pool.release(connection);
-    }
-  }
-
   /** Runs `callback` with a reader and settles with its result. */
   read<T>(callback: ReadCallback<T>): Promise<T> {
     if (this.#closed) {

@@ -86,6 +86,23 @@ describe('db.read', () => {
     expect(db.stats().readers.size).toBe(3);
   });
 
+  it('closes idle readers down to minReaders', async () => {
+    const db = openTemp({ minReaders: 1, maxReaders: 3, idleTimeoutMs: 10 });
+    const holders = await Promise.all([holdReader(db), holdReader(db), holdReader(db)]);
+    for (const holder of holders) {
+      holder.release();
+    }
+    await Promise.all(holders.map((holder) => holder.done));
+    expect(db.stats().readers.size).toBe(3);
+
+    // tarn reaps idle connections once a second.
+    for (let turn = 0; turn < 100 && db.stats().readers.size > 1; turn++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    expect(db.stats().readers.size).toBe(1);
+  });
+
   it('never hands out a connection that failed', async () => {
     const db = openTemp({ maxReaders: 1 });
     const firstId = await db.read((conn) => {
