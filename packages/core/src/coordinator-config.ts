@@ -143,6 +143,7 @@ export function checkExecuteOptions(options: ExecuteOptions): void {
       `Call options must be an object, got ${String(options)}.`,
     );
   }
+  checkKnownKeys(options, EXECUTE_OPTION_KEYS, 'the call options');
   checkTimeout('timeoutMs', options.timeoutMs, 'INVALID_OPTIONS');
   checkTimeout('totalTimeoutMs', options.totalTimeoutMs, 'INVALID_OPTIONS');
   checkSignal(options.signal);
@@ -162,6 +163,7 @@ export function checkBatch(calls: readonly ToolCallRequest[], options: ExecuteMa
     );
   }
 
+  checkKnownKeys(options, BATCH_OPTION_KEYS, 'the batch options');
   checkTimeout('timeoutMs', options.timeoutMs, 'INVALID_OPTIONS');
   checkTimeout('totalTimeoutMs', options.totalTimeoutMs, 'INVALID_OPTIONS');
   checkSignal(options.signal);
@@ -182,7 +184,54 @@ export function checkBatch(calls: readonly ToolCallRequest[], options: ExecuteMa
         `Call ${index} must be an object with a "key", got ${String(call)}.`,
       );
     }
+    checkKnownKeys(call, CALL_KEYS, `call ${index}`);
+    if (typeof call.key !== 'string') {
+      throw new ToolError(
+        'INVALID_OPTIONS',
+        `Call ${index} needs a router key string in "key", got ${JSON.stringify(call.key)}.`,
+      );
+    }
     checkTimeout(`calls[${index}].timeoutMs`, call.timeoutMs, 'INVALID_OPTIONS');
+  }
+}
+
+const EXECUTE_OPTION_KEYS = new Set([
+  'id',
+  'agentId',
+  'timeoutMs',
+  'totalTimeoutMs',
+  'signal',
+  'retry',
+]);
+const BATCH_OPTION_KEYS = new Set([
+  'agentId',
+  'timeoutMs',
+  'totalTimeoutMs',
+  'signal',
+  'concurrency',
+  'failFast',
+  'retry',
+]);
+const CALL_KEYS = new Set([
+  'id',
+  'key',
+  'params',
+  'inputs',
+  'dependsOn',
+  'agentId',
+  'timeoutMs',
+  'retry',
+]);
+
+/** Rejects a misspelt option instead of silently ignoring it. */
+function checkKnownKeys(value: object, known: ReadonlySet<string>, owner: string): void {
+  for (const name in value) {
+    if (!known.has(name)) {
+      throw new ToolError(
+        'INVALID_OPTIONS',
+        `Unknown field "${name}" in ${owner}; known fields are ${[...known].join(', ')}.`,
+      );
+    }
   }
 }
 

@@ -194,6 +194,7 @@ describe('batch limits', () => {
     ['a negative totalTimeoutMs', { totalTimeoutMs: -1 }, '"totalTimeoutMs"'],
     ['a string failFast', { failFast: 'yes' }, '"failFast"'],
     ['a non-signal', { signal: {} }, '"signal"'],
+    ['a misspelt option', { failfast: true }, 'Unknown field "failfast" in the batch options'],
   ])('rejects %s', async (_case, options, message) => {
     const { coordinator } = setup();
 

@@ -227,6 +227,47 @@ describe('execute', () => {
   });
 });
 
+describe('execute input checks', () => {
+  it('rejects a misspelt option', async () => {
+    const { coordinator } = createCoordinator([
+      { key: 'local:::demo:::x', kind: 'function', handler: () => 1 },
+    ]);
+
+    const result = await coordinator.execute('local:::demo:::x', {}, { timeout: 5 } as never);
+
+    expect(failureError(result).code).toBe('INVALID_OPTIONS');
+    expect(failureError(result).message).toContain('Unknown field "timeout" in the call options');
+  });
+
+  it('rejects a batch call with a misspelt field', async () => {
+    const { coordinator } = createCoordinator([
+      { key: 'local:::demo:::x', kind: 'function', handler: () => 1 },
+    ]);
+
+    const error = await coordinator
+      .executeMany([{ key: 'local:::demo:::x', param: {} } as never])
+      .then(
+        () => undefined,
+        (reason: unknown) => reason as ToolError,
+      );
+
+    expect(error?.code).toBe('INVALID_OPTIONS');
+    expect(error?.message).toContain('Unknown field "param" in call 0');
+  });
+
+  it('rejects a batch call without a key', async () => {
+    const { coordinator } = createCoordinator();
+
+    const error = await coordinator.executeMany([{ id: 'a' } as never]).then(
+      () => undefined,
+      (reason: unknown) => reason as ToolError,
+    );
+
+    expect(error?.code).toBe('INVALID_OPTIONS');
+    expect(error?.message).toContain('"key"');
+  });
+});
+
 describe('execute metrics', () => {
   it('times and counts each call by kind, tool and status', async () => {
     const { coordinator, metrics } = createCoordinator([
