@@ -8,6 +8,7 @@ import {
   invalidConfig,
   nonNegativeInteger,
   positiveInteger,
+  rejectUnknownKeys,
   requireObject,
   resolveClock,
   resolveFunction,
@@ -183,12 +184,35 @@ const DEFAULT_TTL_MS_BY_TEE: Readonly<Record<string, number>> = Object.freeze({
   'gpu-tee-io': 1_800_000,
 });
 
+const CACHE_CONFIG_KEYS: readonly (keyof AttestationCacheConfig)[] = [
+  'verifiers',
+  'maxEntries',
+  'ttlMs',
+  'ttlMsByTee',
+  'negativeTtlMs',
+  'verifyTimeoutMs',
+  'refresh',
+  'sweepIntervalMs',
+  'redis',
+  'onRemove',
+  'metrics',
+  'logger',
+  'clock',
+];
+const REFRESH_CONFIG_KEYS: readonly (keyof RefreshConfig)[] = [
+  'readThreshold',
+  'windowMs',
+  'aheadRatio',
+  'retryDelayMs',
+];
+
 /** setTimeout fires at once for delays above 2^31 - 1 ms, so longer waits are refused. */
 export const MAX_TIMER_MS = 2_147_483_647;
 
 /** Applies defaults and checks every option; throws `INVALID_CONFIG` naming the first bad one. */
 export function resolveCacheConfig(config: AttestationCacheConfig): ResolvedCacheConfig {
   requireObject(config, 'The attestation cache config');
+  rejectUnknownKeys(config, CACHE_CONFIG_KEYS, 'attestation cache');
 
   return Object.freeze({
     verifiers: resolveVerifiers(config.verifiers),
@@ -242,6 +266,7 @@ function resolveRefresh(refresh: RefreshConfig | false): ResolvedRefreshConfig |
     return undefined;
   }
   requireObject(refresh, 'refresh');
+  rejectUnknownKeys(refresh, REFRESH_CONFIG_KEYS, 'refresh');
 
   return Object.freeze({
     readThreshold: positiveInteger(refresh.readThreshold ?? 10, 'refresh.readThreshold'),

@@ -6,7 +6,13 @@ import {
   type TeeType,
 } from './attestation-result';
 import { AttestationError } from './errors';
-import { invalidConfig, nonNegativeInteger, positiveInteger, requireObject } from './validation';
+import {
+  invalidConfig,
+  nonNegativeInteger,
+  positiveInteger,
+  rejectUnknownKeys,
+  requireObject,
+} from './validation';
 
 /**
  * The three Redis commands the tier sends. An ioredis `Redis` or `Cluster`
@@ -47,9 +53,12 @@ export interface RedisTierConfig {
    */
   failureBackoffMs?: number;
   /**
-   * Secret for HMAC-SHA256 authentication of stored values. With it, a value
-   * written without the same key (by anyone who can write to Redis) is rejected
-   * as malformed. Every node sharing the tier needs the same secret.
+   * Secret for HMAC-SHA256 authentication of stored values, at least 16
+   * characters or bytes. With it, a value written without the same key (by anyone
+   * who can write to Redis) is rejected as malformed. Every node sharing the tier
+   * needs the same secret. The option present but `undefined`, as from an unset
+   * environment variable, is rejected with `INVALID_CONFIG`: leave it out to run
+   * without authentication.
    * @default undefined (values are trusted as far as their shape and expiry check out)
    */
   hmacKey?: string | Uint8Array;
@@ -110,6 +119,7 @@ export class RedisTier {
     onError: (operation: RedisOperation, key: string, error: Error) => void,
   ) {
     requireObject(config, 'redis');
+    rejectUnknownKeys(config, REDIS_CONFIG_KEYS, 'redis');
     const client = config.client as Partial<RedisClientLike> | undefined;
     if (
       typeof client !== 'object' ||
@@ -126,17 +136,7 @@ export class RedisTier {
     if (typeof keyPrefix !== 'string') {
       throw invalidConfig(`redis.keyPrefix must be a string, got ${describe(keyPrefix)}`);
     }
-    const hmacKey = config.hmacKey;
-    if (hmacKey !== undefined && !(typeof hmacKey === 'string' || hmacKey instanceof Uint8Array)) {
-      throw invalidConfig(
-        `redis.hmacKey must be a string or a Uint8Array, got ${describe(hmacKey)}`,
-      );
-    }
-    if (hmacKey !== undefined && hmacKey.length < 16) {
-      throw invalidConfig(
-        `redis.hmacKey must have at least 16 characters or bytes, got ${hmacKey.length}`,
-      );
-    }
+    const hmacKey = resolveHmacKey(config);
 
     this.#client = config.client;
     this.#keyPrefix = keyPrefix;
@@ -145,7 +145,7 @@ export class RedisTier {
       config.failureBackoffMs ?? 1_000,
       'redis.failureBackoffMs',
     );
-    this.#hmacKey = hmacKey === undefined ? undefined : Buffer.from(hmacKey);
+    this.#hmacKey = hmacKey;
     this.#onError = onError;
   }
 
@@ -326,6 +326,45 @@ export class RedisTier {
   #mac(body: string): string {
     return createHmac('sha256', this.#hmacKey!).update(body).digest('hex');
   }
+}
+
+const REDIS_CONFIG_KEYS: readonly (keyof RedisTierConfig)[] = [
+  'client',
+  'keyPrefix',
+  'timeoutMs',
+  'failureBackoffMs',
+  'hmacKey',
+];
+const MIN_HMAC_KEY_LENGTH = 16;
+
+/**
+ * Checks `hmacKey`. A key that is present but undefined is rejected: it usually
+ * comes from an unset environment variable, and silently running without
+ * authentication would let anyone who can write to Redis plant results.
+ */
+function resolveHmacKey(config: RedisTierConfig): Buffer | undefined {
+  if (!('hmacKey' in config)) {
+    return undefined;
+  }
+
+  const hmacKey: unknown = config.hmacKey;
+  if (hmacKey === undefined) {
+    throw invalidConfig(
+      'redis.hmacKey is present but undefined, which would turn value authentication off. Pass the secret (an unset environment variable reads as undefined), or leave the option out to run without authentication',
+    );
+  }
+  if (typeof hmacKey !== 'string' && !(hmacKey instanceof Uint8Array)) {
+    throw invalidConfig(`redis.hmacKey must be a string or a Uint8Array, got ${describe(hmacKey)}`);
+  }
+
+  const unit = typeof hmacKey === 'string' ? 'characters' : 'bytes';
+  if (hmacKey.length < MIN_HMAC_KEY_LENGTH) {
+    throw invalidConfig(
+      `redis.hmacKey must have at least ${MIN_HMAC_KEY_LENGTH} ${unit}, got ${hmacKey.length} ${unit}`,
+    );
+  }
+
+  return Buffer.from(hmacKey);
 }
 
 /** A Redis command the tier sends. */

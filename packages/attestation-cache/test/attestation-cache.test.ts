@@ -718,6 +718,20 @@ describe('AttestationCache config', () => {
       'a short redis hmacKey',
       { redis: { client: { get() {}, set() {}, del() {} }, hmacKey: 'short' } },
     ],
+    [
+      'an empty redis hmacKey',
+      { redis: { client: { get() {}, set() {}, del() {} }, hmacKey: '' } },
+    ],
+    [
+      'a redis hmacKey given as undefined',
+      { redis: { client: { get() {}, set() {}, del() {} }, hmacKey: undefined } },
+    ],
+    ['a misspelled option', { maxEntrie: 5 }],
+    ['a misspelled refresh option', { refresh: { readTreshold: 3 } }],
+    [
+      'a misspelled redis option',
+      { redis: { client: { get() {}, set() {}, del() {} }, keyprefix: 'x:' } },
+    ],
   ])('rejects %s', (_name, overrides) => {
     let caught: unknown;
     try {
@@ -727,5 +741,40 @@ describe('AttestationCache config', () => {
     }
 
     expect(isAttestationError(caught, 'INVALID_CONFIG')).toBe(true);
+  });
+
+  function configError(overrides: Record<string, unknown>): Error {
+    try {
+      new AttestationCache({ verifiers: [verifier], ...overrides } as AttestationCacheConfig);
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error('the cache accepted the config');
+  }
+
+  it('names an unknown option and lists the known ones', () => {
+    expect(configError({ maxEntrie: 5 }).message).toBe(
+      'Unknown attestation cache option "maxEntrie" (did you mean "maxEntries"?); known options are verifiers, maxEntries, ttlMs, ttlMsByTee, negativeTtlMs, verifyTimeoutMs, refresh, sweepIntervalMs, redis, onRemove, metrics, logger, clock.',
+    );
+    expect(configError({ refresh: { windowMS: 5 } }).message).toBe(
+      'Unknown refresh option "windowMS" (did you mean "windowMs"?); known options are readThreshold, windowMs, aheadRatio, retryDelayMs.',
+    );
+    expect(configError({ colour: 'red' }).message).toMatch(
+      /^Unknown attestation cache option "colour"; known options are verifiers, /,
+    );
+  });
+
+  it('rejects a redis hmacKey given as undefined', () => {
+    const client = { get() {}, set() {}, del() {} };
+
+    expect(configError({ redis: { client, hmacKey: undefined } }).message).toBe(
+      'redis.hmacKey is present but undefined, which would turn value authentication off. Pass the secret (an unset environment variable reads as undefined), or leave the option out to run without authentication.',
+    );
+    expect(configError({ redis: { client, hmacKey: 'short' } }).message).toBe(
+      'redis.hmacKey must have at least 16 characters, got 5 characters.',
+    );
+    expect(configError({ redis: { client, hmacKey: new Uint8Array(4) } }).message).toBe(
+      'redis.hmacKey must have at least 16 bytes, got 4 bytes.',
+    );
   });
 });

@@ -269,6 +269,7 @@ describe('NitroVerifier input checks', () => {
     ['a negative clockSkewMs', { clockSkewMs: -1 }],
     ['a clock that is not a function', { clock: 5 as unknown as () => number }],
     ['allowDebug as a string', { allowDebug: 'yes' as unknown as boolean }],
+    ['a misspelled option', { allowDebg: true } as NitroVerifierConfig],
   ])('rejects %s in the config', (_name, config) => {
     let caught: unknown;
     try {
@@ -278,5 +279,11 @@ describe('NitroVerifier input checks', () => {
     }
 
     expect(isAttestationError(caught, 'INVALID_CONFIG')).toBe(true);
+  });
+
+  it('names an unknown option and lists the known ones', () => {
+    expect(() => createNitroVerifier({ allowDebg: true } as NitroVerifierConfig)).toThrow(
+      'Unknown Nitro verifier option "allowDebg" (did you mean "allowDebug"?); known options are trustedRootFingerprints, expectedPcrs, expectedNonce, maxAgeMs, allowDebug, clockSkewMs, maxEvidenceBytes, clock.',
+    );
   });
 });

@@ -5,6 +5,7 @@ import {
   invalidConfig,
   nonNegativeInteger,
   positiveInteger,
+  rejectUnknownKeys,
   requireObject,
   resolveBoolean,
   resolveClock,
@@ -84,6 +85,17 @@ interface ResolvedNitroConfig {
   readonly maxEvidenceBytes: number;
   readonly clock: () => number;
 }
+
+const NITRO_CONFIG_KEYS: readonly (keyof NitroVerifierConfig)[] = [
+  'trustedRootFingerprints',
+  'expectedPcrs',
+  'expectedNonce',
+  'maxAgeMs',
+  'allowDebug',
+  'clockSkewMs',
+  'maxEvidenceBytes',
+  'clock',
+];
 
 /** COSE algorithm identifier of ECDSA with SHA-384, which Nitro documents use. */
 const ES384 = -35;
@@ -343,6 +355,7 @@ function claimsOf(
 
 function resolveConfig(config: NitroVerifierConfig): ResolvedNitroConfig {
   requireObject(config, 'The Nitro verifier config');
+  rejectUnknownKeys(config, NITRO_CONFIG_KEYS, 'Nitro verifier');
 
   const fingerprints = config.trustedRootFingerprints ?? [AWS_NITRO_ROOT_G1_FINGERPRINT];
   if (!Array.isArray(fingerprints) || fingerprints.length === 0) {
