@@ -1,8 +1,9 @@
-import type {
-  AttestationGetOptions,
-  AttestationResult,
-  AttestationRequest as EvidenceRequest,
-  TeeType,
+import {
+  type AttestationGetOptions,
+  type AttestationResult,
+  type AttestationRequest as EvidenceRequest,
+  isTeeType,
+  type TeeType,
 } from '@agentnode/attestation-cache';
 import {
   type AttestationDecision,
@@ -34,12 +35,14 @@ export type EvidenceSource = (
 /**
  * For each privacy tier that needs attestation, the groups of TEE types it
  * requires: every group needs one verified attestation from one of its types.
+ * `{ gpu_cc: [['sev-snp', 'tdx'], ['gpu-cc']] }` reads "SEV-SNP or TDX, and a
+ * GPU attestation".
  */
 export type TierRequirements = Readonly<
   Partial<Record<PrivacyTier, readonly (readonly TeeType[])[]>>
 >;
 
-/** Options of {@link createAttestationGate}. */
+/** Options of {@link createAttestationGate}; unknown keys are rejected with `INVALID_CONFIG`. */
 export interface AttestationGateConfig {
   /** The cache that verifies evidence, usually an `AttestationCache`. */
   cache: AttestationLookup;
@@ -54,6 +57,12 @@ export interface AttestationGateConfig {
   metrics?: MetricsRegistry;
 }
 
+const GATE_CONFIG_KEYS: readonly (keyof AttestationGateConfig)[] = [
+  'cache',
+  'evidence',
+  'requirements',
+  'metrics',
+];
 const CPU_TEES: readonly TeeType[] = Object.freeze(['nitro', 'sev-snp', 'tdx']);
 /** CPU TEEs that can host a confidential GPU (Nitro Enclaves have no device access). */
 const GPU_HOST_TEES: readonly TeeType[] = Object.freeze(['sev-snp', 'tdx']);
@@ -75,8 +84,8 @@ const ALLOWED: AttestationDecision = Object.freeze({ allowed: true });
  * Creates the `AttestationGate` that `createNode()` consults before a tool of tier
  * `cpu_tee` or above runs. Each check reads the node's evidence and verifies it
  * through the attestation cache. It fails closed: no evidence, evidence of the
- * wrong type, a rejected attestation, a verifier error or an evidence source that
- * throws all refuse the call, with the reason.
+ * wrong type, a rejected attestation, a verifier error, or an evidence source that
+ * throws or returns no array all refuse the call, with the reason.
  *
  * @throws {NodeError} `INVALID_CONFIG` naming the option that is wrong.
  * @example
@@ -123,7 +132,12 @@ async function decide(
   } catch (error) {
     return refused(`the evidence source failed: ${messageOf(error)}`);
   }
-  if (!Array.isArray(items) || items.length === 0) {
+  if (!Array.isArray(items)) {
+    return refused(
+      `the evidence source returned ${describeValue(items)}, expected an array of { tee, evidence } items`,
+    );
+  }
+  if (items.length === 0) {
     return refused(
       `no attestation evidence is available; tier "${tier}" needs ${describeGroups(groups)}`,
     );
@@ -171,13 +185,32 @@ function describeGroups(groups: readonly (readonly TeeType[])[]): string {
   return groups.map((group) => `one of ${group.join(', ')}`).join(' and ');
 }
 
+/** Formats an error for a reason; core ends the reason with a period, so the error's own is dropped. */
 function messageOf(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+    const message = error.message.replace(/\.+$/, '');
+    return typeof code === 'string' ? `${code}: ${message}` : message;
   }
 
   return String(error);
+}
+
+/** Shows a config value as JSON, or by its type when it has no JSON form. */
+function formatValue(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? describeValue(value);
+  } catch {
+    return describeValue(value);
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) {
+    return String(value);
+  }
+
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 interface ResolvedGateConfig {
@@ -190,6 +223,13 @@ interface ResolvedGateConfig {
 function resolveConfig(config: AttestationGateConfig): ResolvedGateConfig {
   if (typeof config !== 'object' || config === null) {
     throw invalidConfig('The attestation gate config must be an object');
+  }
+  for (const key of Object.keys(config)) {
+    if (!GATE_CONFIG_KEYS.includes(key as keyof AttestationGateConfig)) {
+      throw invalidConfig(
+        `Unknown createAttestationGate() option ${JSON.stringify(key)}; known options are ${GATE_CONFIG_KEYS.join(', ')}`,
+      );
+    }
   }
   if (typeof config.cache?.get !== 'function') {
     throw invalidConfig(
@@ -214,13 +254,10 @@ function resolveConfig(config: AttestationGateConfig): ResolvedGateConfig {
     const valid =
       Array.isArray(groups) &&
       groups.length > 0 &&
-      groups.every(
-        (group) =>
-          Array.isArray(group) && group.length > 0 && group.every((tee) => typeof tee === 'string'),
-      );
+      groups.every((group) => Array.isArray(group) && group.length > 0 && group.every(isTeeType));
     if (!valid) {
       throw invalidConfig(
-        `Option "requirements.${tier}" must be a non-empty array of non-empty arrays of TEE types`,
+        `Option "requirements.${tier}" must be a non-empty array of non-empty arrays of TEE type names (such as [['sev-snp', 'tdx'], ['gpu-cc']]), got ${formatValue(groups)}`,
       );
     }
     requirements.set(

@@ -281,6 +281,11 @@ describe('createAttestationGate', () => {
       'an empty requirement group',
       { cache: lookup, evidence: nitroEvidence, requirements: { cpu_tee: [[]] } },
     ],
+    [
+      'a requirement that is not a TEE type name',
+      { cache: lookup, evidence: nitroEvidence, requirements: { cpu_tee: [['Nitro Enclaves']] } },
+    ],
+    ['a misspelled option', { cache: lookup, evidence: nitroEvidence, requirement: {} }],
   ])('rejects a config with %s', (_name, config) => {
     let caught: unknown;
     try {
@@ -290,6 +295,42 @@ describe('createAttestationGate', () => {
     }
 
     expect(isNodeError(caught, 'INVALID_CONFIG')).toBe(true);
+  });
+});
+
+describe('createAttestationGate messages', () => {
+  it('names an unknown option and lists the known ones', () => {
+    const lookup = { get: async () => ({}) as AttestationResult };
+
+    expect(() =>
+      createAttestationGate({ cache: lookup, evidence: nitroEvidence, metric: 1 } as never),
+    ).toThrow(
+      'Unknown createAttestationGate() option "metric"; known options are cache, evidence, requirements, metrics.',
+    );
+  });
+
+  it('reports an evidence source that returns no array', async () => {
+    const { cache } = nitroCache(true);
+    const gate = createAttestationGate({
+      cache,
+      evidence: (() => ({ tee: 'nitro', evidence: NITRO_DOCUMENT })) as never,
+    });
+
+    const decision = await gate.check(gateRequest('cpu_tee'));
+
+    expect(reasonOf(decision)).toBe(
+      'the evidence source returned an object, expected an array of { tee, evidence } items',
+    );
+  });
+
+  it('ends a rejection reason without a doubled period', async () => {
+    const { cache } = nitroCache(false);
+    const gate = createAttestationGate({ cache, evidence: nitroEvidence });
+
+    const reason = reasonOf(await gate.check(gateRequest('cpu_tee')));
+
+    expect(reason).toMatch(/^the nitro attestation was rejected \(DEBUG_ENCLAVE: Enclave /);
+    expect(reason).toMatch(/set allowDebug to accept it\)$/);
   });
 });
 
@@ -331,5 +372,6 @@ describe('createNode with the attestation gate', () => {
     const error = !result.ok ? result.error : undefined;
     expect(isToolError(error, 'ATTESTATION_REQUIRED')).toBe(true);
     expect(error?.message).toContain('DEBUG_ENCLAVE');
+    expect(error?.message).not.toContain('.).');
   });
 });
