@@ -107,14 +107,19 @@ export class ToolCoordinator {
       });
 
     const listenerErrors = this.#metrics?.listenerErrors;
-    this.#events = new TypedEvents(
+    this.#events = new TypedEvents<CoordinatorEvents>(
+      ['callStarted', 'callRetrying', 'callFinished'],
       logListenerError(this.#logger, (event) => listenerErrors?.inc({ event })),
     );
   }
 
   /**
    * Adds a listener; returns a function that removes it. A listener that
-   * throws is caught, logged and counted; it never affects the call.
+   * throws, or an async one that rejects, is caught, logged and counted; it
+   * never affects the call.
+   *
+   * @throws {ToolError} `INVALID_OPTIONS` for an unknown event name or a
+   *   listener that is not a function.
    *
    * @example
    * import { ToolCoordinator } from '@agentnode/core';

@@ -1,3 +1,5 @@
+import { isPromiseLike } from './bounded-run';
+import { ToolError } from './errors';
 import type { Logger } from './logger';
 
 /** A map from event name to the payload its listeners receive. */
@@ -7,22 +9,37 @@ export type EventMap<Events> = { [E in keyof Events]: object };
 export type EventListener<Payload> = (payload: Payload) => void;
 
 /**
- * A minimal typed emitter. A listener that throws is caught and reported
- * through `onListenerError`, so it can neither break the emitter's caller nor
- * skip the listeners after it.
+ * A minimal typed emitter. A listener that throws, or an async listener
+ * that rejects, is caught and reported through `onListenerError`, so it can
+ * neither break the emitter's caller nor skip the listeners after it.
  */
 export class TypedEvents<Events extends EventMap<Events>> {
   readonly #listeners = new Map<keyof Events, Set<EventListener<never>>>();
+  readonly #names: ReadonlySet<keyof Events>;
   readonly #onListenerError: (event: keyof Events, error: unknown) => void;
 
-  constructor(onListenerError: (event: keyof Events, error: unknown) => void) {
+  /**
+   * @param names every event name; `on` rejects others, so a misspelt name fails instead of never firing
+   */
+  constructor(
+    names: readonly (keyof Events)[],
+    onListenerError: (event: keyof Events, error: unknown) => void,
+  ) {
+    this.#names = new Set(names);
     this.#onListenerError = onListenerError;
   }
 
   /** Adds a listener; returns a function that removes it. */
   on<E extends keyof Events>(event: E, listener: EventListener<Events[E]>): () => void {
+    if (!this.#names.has(event)) {
+      throw new ToolError(
+        'INVALID_OPTIONS',
+        `Unknown event "${String(event)}"; known events are ${[...this.#names].map(String).join(', ')}.`,
+      );
+    }
     if (typeof listener !== 'function') {
-      throw new TypeError(
+      throw new ToolError(
+        'INVALID_OPTIONS',
         `A listener of "${String(event)}" must be a function, got ${typeof listener}.`,
       );
     }
@@ -56,7 +73,12 @@ export class TypedEvents<Events extends EventMap<Events>> {
 
     for (const listener of set) {
       try {
-        (listener as EventListener<Events[E]>)(payload);
+        const returned: unknown = (listener as EventListener<Events[E]>)(payload);
+        // An async listener rejects instead of throwing; left alone, that
+        // rejection would be unhandled.
+        if (isPromiseLike(returned)) {
+          Promise.resolve(returned).catch((error: unknown) => this.#report(event, error));
+        }
       } catch (error) {
         this.#report(event, error);
       }

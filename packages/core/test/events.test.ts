@@ -108,6 +108,35 @@ describe('coordinator events', () => {
     expect(successValue(results[0])).toBe(1);
   });
 
+  it('catches an async listener that rejects', async () => {
+    const logger = recordingLogger();
+    const { coordinator } = createCoordinator(
+      [{ key: 'local:::demo:::one', kind: 'function', handler: () => 1 }],
+      { logger },
+    );
+    coordinator.on('callFinished', async () => {
+      await Promise.resolve();
+      throw new Error('async listener bug');
+    });
+
+    await coordinator.execute('local:::demo:::one');
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(logger.errors).toEqual(['A "callFinished" listener threw; the error was caught.']);
+  });
+
+  it('rejects an unknown event name', () => {
+    const { coordinator } = createCoordinator();
+
+    expect(() => coordinator.on('callDone' as never, () => {})).toThrow(/Unknown event "callDone"/);
+  });
+
+  it('rejects a listener that is not a function', () => {
+    const { coordinator } = createCoordinator();
+
+    expect(() => coordinator.on('callFinished', 'log' as never)).toThrow(/must be a function/);
+  });
+
   it('stops calling a removed listener', async () => {
     const { coordinator } = createCoordinator([
       { key: 'local:::demo:::one', kind: 'function', handler: () => 1 },
