@@ -37,7 +37,7 @@ export async function run(options: SuiteOptions): Promise<BenchRow[]> {
     return [
       ...(await loadRows(library, options)),
       ...(await callRows(limits, component, join(workDirectory, 'calls'), options)),
-      await fuelRow(limits, options),
+      ...(await fuelRows(limits, options)),
       await restartRow(component, workDirectory, options),
     ];
   } finally {
@@ -191,12 +191,12 @@ async function callRows(
   return [componentCall, coreCall];
 }
 
-async function fuelRow(limits: Uint8Array, options: SuiteOptions): Promise<BenchRow> {
+async function fuelRows(limits: Uint8Array, options: SuiteOptions): Promise<BenchRow[]> {
   const metered = createWasmRuntime().load(limits);
   const unmetered = createWasmRuntime({ fuelMetering: false }).load(limits);
   const iterations = 20_000;
 
-  return compare(
+  const compute = await compare(
     {
       area: AREA,
       operation: `fuel metering cost: xorshift loop, ${iterations} iterations`,
@@ -217,6 +217,28 @@ async function fuelRow(limits: Uint8Array, options: SuiteOptions): Promise<Bench
     },
     options,
   );
+
+  const worstCase = await compare(
+    {
+      area: AREA,
+      operation: `fuel metering cost, worst case: empty counting loop, ${iterations * 10} iterations`,
+      note: 'five instructions per iteration, so the charge dominates; real loops do more work per check',
+    },
+    {
+      name: 'module.call("count_to") with fuel metering',
+      async fn() {
+        await metered.call('count_to', [iterations * 10]);
+      },
+    },
+    {
+      name: 'module.call("count_to") with fuelMetering: false',
+      async fn() {
+        await unmetered.call('count_to', [iterations * 10]);
+      },
+    },
+    options,
+  );
+  return [compute, worstCase];
 }
 
 async function restartRow(

@@ -1,4 +1,4 @@
-export { FUEL_IMPORT } from './binary/instrument';
+export { FUEL_EXPORT } from './binary/instrument';
 export { buildJsComponent, type JsComponentSource } from './build-js-component';
 export { buildWatComponent, type WatComponentSource, watToWasm } from './build-tools';
 export {

@@ -21,7 +21,7 @@ import type { RuntimeMetrics } from './runtime-metrics';
 import { sha256 as hash, loadTranspiled } from './transpile-cache';
 
 /** Bumped whenever the instrumenter's output changes, so stale disk copies are ignored. */
-const INSTRUMENTATION_VERSION = 1;
+const INSTRUMENTATION_VERSION = 2;
 /** Component core modules this large keep their instrumented bytes on disk. */
 const PERSIST_ABOVE_BYTES = 1024 * 1024;
 
@@ -39,7 +39,13 @@ export class ModuleLoader {
     this.#cache = cache;
     this.#metrics = metrics;
     const fuel = config.fuelMetering ? 'fuel' : 'nofuel';
-    this.#settingsKey = `${fuel}-${config.memoryLimitBytes}-v${INSTRUMENTATION_VERSION}`;
+    const settings = [
+      fuel,
+      config.memoryLimitBytes,
+      config.fuelLimit,
+      `v${INSTRUMENTATION_VERSION}`,
+    ];
+    this.#settingsKey = settings.join('-');
   }
 
   /** Prepares a module of either kind; concurrent requests for the same bytes share the work. */
@@ -139,8 +145,9 @@ export class ModuleLoader {
   }
 
   #instrument(bytes: Uint8Array): Uint8Array {
-    const { fuelMetering, memoryLimitBytes } = this.#config;
-    return instrumentModule(bytes, { fuel: fuelMetering, memoryLimitBytes }).bytes;
+    const { fuelMetering, memoryLimitBytes, fuelLimit } = this.#config;
+    return instrumentModule(bytes, { fuel: fuelMetering, memoryLimitBytes, initialFuel: fuelLimit })
+      .bytes;
   }
 
   /** Reads verified instrumented bytes from disk, or instruments and stores them. */

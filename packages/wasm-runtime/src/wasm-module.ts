@@ -139,7 +139,7 @@ export class WasmModule {
   async call<T = unknown>(
     exportName: string,
     args: readonly unknown[] = [],
-    options: WasmCallOptions = {},
+    options?: WasmCallOptions,
   ): Promise<WasmCallResult<T>> {
     const started = performance.now();
     const resolved = this.#checkCall(exportName, args, options);
@@ -193,7 +193,7 @@ export class WasmModule {
    */
   async withInstance<T>(
     session: (instance: WasmInstanceHandle) => T | Promise<T>,
-    options: Omit<WasmCallOptions, 'isolation' | 'returns'> = {},
+    options?: Omit<WasmCallOptions, 'isolation' | 'returns'>,
   ): Promise<WasmCallResult<T>> {
     const started = performance.now();
     const resolved = this.#checkCall('withInstance', [], options);
@@ -204,8 +204,8 @@ export class WasmModule {
       (await this.#instantiate(prepared, started, resolved, 'withInstance'));
 
     const budget = resolved.fuelLimit;
-    instance.fuel.value = BigInt(budget);
-    const used = (): number => Math.min(budget, budget - Number(instance.fuel.value as bigint));
+    instance.fuel.refuel(budget);
+    const used = (): number => instance.fuel.used(budget);
     const handle: WasmInstanceHandle = {
       exports: instance.exports,
       call: (exportName, args = [], returns = 'value') => {
@@ -256,7 +256,7 @@ export class WasmModule {
   #checkCall(
     exportName: string,
     args: readonly unknown[],
-    options: WasmCallOptions,
+    options: WasmCallOptions | undefined,
   ): ResolvedCallOptions {
     if (this.#context.isClosed()) {
       throw new WasmRuntimeError(
@@ -277,10 +277,12 @@ export class WasmModule {
       );
     }
 
+    // Calls without options (the common case) share one resolved object.
     const resolved =
-      typeof options !== 'object' || options === null || hasOwnKeys(options)
-        ? resolveCallOptions(options, this.#context.config)
-        : this.#context.defaultCallOptions;
+      options === undefined ||
+      (typeof options === 'object' && options !== null && !hasOwnKeys(options))
+        ? this.#context.defaultCallOptions
+        : resolveCallOptions(options, this.#context.config);
     if (this.kind === 'component' && resolved.returns !== 'value') {
       throw new WasmRuntimeError(
         'INVALID_ARGUMENT',
@@ -330,12 +332,7 @@ export class WasmModule {
     options: ResolvedCallOptions,
     exportName: string,
   ): Promise<MeteredInstance> {
-    const instance = createInstance(
-      prepared,
-      this.#imports,
-      this.#config.wasi,
-      BigInt(options.fuelLimit),
-    );
+    const instance = createInstance(prepared, this.#imports, this.#config.wasi);
     return withDeadline(instance, started + options.timeoutMs, options, exportName).catch(
       (error: unknown) => {
         throw this.#withModule(mapInstantiationError(error));

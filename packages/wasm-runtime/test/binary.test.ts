@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
-import { checkDeclaredMemory, FUEL_IMPORT, instrumentModule } from '../src/binary/instrument';
+import { checkDeclaredMemory, FUEL_EXPORT, instrumentModule } from '../src/binary/instrument';
 import { encodeSigned, encodeUnsigned, readSigned, readUnsigned } from '../src/binary/leb128';
 import { readBinaryKind, readSections } from '../src/binary/module-reader';
 import { isWasmRuntimeError } from '../src/index';
@@ -36,14 +36,14 @@ function assemble(wat: string, debugNames = false): Uint8Array {
 }
 
 function instantiate(bytes: Uint8Array, imports: WebAssembly.Imports = {}, fuel = 1_000_000n) {
-  const global = new WebAssembly.Global({ value: 'i64', mutable: true }, fuel);
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-    ...imports,
-    [FUEL_IMPORT.module]: { [FUEL_IMPORT.name]: global },
-  });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports);
+  const counter = instance.exports[FUEL_EXPORT] as WebAssembly.Global | undefined;
+  if (counter !== undefined) {
+    counter.value = fuel;
+  }
   return {
     exports: instance.exports as Record<string, (...args: unknown[]) => unknown>,
-    fuel: global,
+    fuel: counter!,
   };
 }
 
@@ -134,7 +134,7 @@ describe('fuel instrumentation', () => {
     expect(fuel.value as bigint).toBeLessThan(0n);
   });
 
-  it('renumbers defined globals in code, initializers, segments and exports', () => {
+  it('keeps globals working in code, initializers, segments and exports', () => {
     const bytes = assemble(
       `(module
         (import "env" "base" (global $base i32))
@@ -175,7 +175,7 @@ describe('fuel instrumentation', () => {
     expect((exports.counter as unknown as WebAssembly.Global).value).toBe(9);
   });
 
-  it('keeps the name section valid without its global names', () => {
+  it('keeps the name section valid', () => {
     const bytes = assemble(
       '(module (global $g (mut i32) (i32.const 1)) (func $f (export "f") (result i32) (global.get $g)))',
       true,
@@ -223,15 +223,39 @@ describe('fuel instrumentation', () => {
     expect(fuel.value as bigint).toBeLessThan(1_000_000n);
   });
 
-  it('adds the fuel import to a module that already has imports', () => {
+  it('exports the fuel counter and adds no import', () => {
     const bytes = assemble('(module (import "env" "f" (func $f)) (func (export "g") (call $f)))');
 
     const module = new WebAssembly.Module(instrumentModule(bytes, unlimited).bytes);
 
     expect(WebAssembly.Module.imports(module)).toEqual([
       { module: 'env', name: 'f', kind: 'function' },
-      { module: 'agentnode', name: 'fuel', kind: 'global' },
     ]);
+    expect(WebAssembly.Module.exports(module)).toEqual([
+      { name: 'g', kind: 'function' },
+      { name: FUEL_EXPORT, kind: 'global' },
+    ]);
+  });
+
+  it('adds global and export sections where the module has none', () => {
+    const bytes = assemble(
+      '(module (memory 1) (func $f (loop $l)) (start $f) (data (i32.const 0) "x"))',
+    );
+
+    const instrumented = instrumentModule(bytes, { ...unlimited, initialFuel: 500 });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(instrumented.bytes));
+    const counter = instance.exports[FUEL_EXPORT] as WebAssembly.Global;
+
+    expect(counter.value as bigint).toBeLessThan(500n);
+    expect(counter.value as bigint).toBeGreaterThan(0n);
+  });
+
+  it('rejects a module already exporting the fuel name', () => {
+    const bytes = assemble(`(module (global (export "${FUEL_EXPORT}") i32 (i32.const 0)))`);
+
+    expect(() => instrumentModule(bytes, unlimited)).toThrow(
+      expect.objectContaining({ code: 'INVALID_MODULE' }),
+    );
   });
 
   it('leaves functions alone with fuel off', () => {

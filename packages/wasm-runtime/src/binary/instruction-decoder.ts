@@ -38,14 +38,11 @@ export interface DecodedInstruction {
   opcode: number;
   /** Offset just past the instruction. */
   next: number;
-  /** For `global.get` / `global.set`: the global index and where its LEB128 starts. */
-  globalIndex: number;
-  globalIndexOffset: number;
 }
 
 /** Creates the scratch object {@link decodeInstruction} fills in. */
 export function createDecodedInstruction(): DecodedInstruction {
-  return { opcode: 0, next: 0, globalIndex: -1, globalIndexOffset: -1 };
+  return { opcode: 0, next: 0 };
 }
 
 /** Decodes the instruction at `offset` into `out`; throws `INVALID_MODULE` on unknown opcodes. */
@@ -60,7 +57,6 @@ export function decodeInstruction(
   }
 
   out.opcode = opcode;
-  out.globalIndex = -1;
   const position = offset + 1;
 
   switch (opcode) {
@@ -79,6 +75,8 @@ export function decodeInstruction(
     case 0x20: // local.get
     case 0x21: // local.set
     case 0x22: // local.tee
+    case 0x23: // global.get
+    case 0x24: // global.set
     case 0x25: // table.get
     case 0x26: // table.set
     case 0x3f: // memory.size
@@ -92,15 +90,6 @@ export function decodeInstruction(
     case 0xd6: // br_on_non_null
       out.next = skipLeb(bytes, position, 32);
       return;
-    case 0x23: // global.get
-    case 0x24: {
-      // global.set
-      const index = readUnsigned(bytes, position);
-      out.globalIndex = index.value;
-      out.globalIndexOffset = position;
-      out.next = index.next;
-      return;
-    }
     case 0x0e: // br_table
       out.next = skipLeb(bytes, skipLebVector(bytes, position), 32);
       return;

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
-import { FUEL_IMPORT } from '../binary/instrument';
 import { WasmRuntimeError } from '../errors';
 import { missingExport } from './core-instance';
+import { FuelMeter } from './fuel-meter';
 import type { HostImports, MeteredInstance, WasiConfig } from './types';
 
 /** The `instantiate` function jco generates in its `instantiation: 'async'` mode. */
@@ -57,9 +57,9 @@ export function wasiImportsFor(config: WasiConfig | undefined): Promise<Record<s
 }
 
 /**
- * Instantiates a transpiled component: every core module gets the same fuel global,
- * WASI interfaces come from the preview 2 shim (matched without their version), and
- * the caller's host imports take precedence.
+ * Instantiates a transpiled component: the fuel counter of every core module is
+ * tracked, WASI interfaces come from the preview 2 shim (matched without their
+ * version), and the caller's host imports take precedence.
  *
  * @throws WasmRuntimeError `LINK_ERROR` naming the first WIT interface that neither the host
  * imports nor WASI provide.
@@ -70,9 +70,8 @@ export async function instantiateComponent(
   requiredImports: readonly string[],
   hostImports: HostImports,
   wasi: Record<string, unknown>,
-  instantiationFuel: bigint,
 ): Promise<MeteredInstance> {
-  const fuel = new WebAssembly.Global({ value: 'i64', mutable: true }, instantiationFuel);
+  const fuel = new FuelMeter();
   const imports: Record<string, unknown> = {};
   for (const name of requiredImports) {
     const provided = hostImports[name] ?? wasi[name] ?? wasi[name.replace(/@[^/]*$/, '')];
@@ -98,10 +97,8 @@ export async function instantiateComponent(
     return module;
   };
   const instantiateCore = (module: WebAssembly.Module, coreImports: WebAssembly.Imports = {}) => {
-    const instance = new WebAssembly.Instance(module, {
-      ...coreImports,
-      [FUEL_IMPORT.module]: { [FUEL_IMPORT.name]: fuel },
-    });
+    const instance = new WebAssembly.Instance(module, coreImports);
+    fuel.track(instance);
     for (const value of Object.values(instance.exports)) {
       if (value instanceof WebAssembly.Memory) {
         memories.push(value);
@@ -129,17 +126,13 @@ export async function instantiateComponent(
 }
 
 class ComponentInstance implements MeteredInstance {
-  readonly fuel: WebAssembly.Global;
+  readonly fuel: FuelMeter;
   readonly reusable = true;
   readonly exports: Record<string, unknown>;
   readonly #memories: readonly WebAssembly.Memory[];
   readonly #resolved = new Map<string, (...args: unknown[]) => unknown>();
 
-  constructor(
-    exports: Record<string, unknown>,
-    fuel: WebAssembly.Global,
-    memories: WebAssembly.Memory[],
-  ) {
+  constructor(exports: Record<string, unknown>, fuel: FuelMeter, memories: WebAssembly.Memory[]) {
     this.exports = exports;
     this.fuel = fuel;
     this.#memories = [...new Set(memories)];

@@ -1,7 +1,7 @@
 import { openSync } from 'node:fs';
 import type { WASI } from 'node:wasi';
-import { FUEL_IMPORT } from '../binary/instrument';
 import { WasmRuntimeError } from '../errors';
+import { FuelMeter } from './fuel-meter';
 import {
   type Allocate,
   findAllocator,
@@ -20,8 +20,9 @@ let devNull: number | undefined;
 let wasiModule: Promise<typeof import('node:wasi')> | undefined;
 
 /**
- * Instantiates an instrumented core module with its fuel global, WASI preview 1 where
- * it imports it, and the caller's host imports.
+ * Instantiates an instrumented core module with WASI preview 1 where it imports it and
+ * the caller's host imports. Start functions draw on the fuel the module was
+ * instrumented with.
  *
  * @throws WasmRuntimeError `LINK_ERROR` naming the first import that no host import provides.
  */
@@ -29,13 +30,8 @@ export async function instantiateCoreModule(
   module: WebAssembly.Module,
   hostImports: HostImports,
   wasiConfig: WasiConfig,
-  instantiationFuel: bigint,
 ): Promise<MeteredInstance> {
-  const fuel = new WebAssembly.Global({ value: 'i64', mutable: true }, instantiationFuel);
-  const imports: WebAssembly.Imports = {
-    ...hostImports,
-    [FUEL_IMPORT.module]: { [FUEL_IMPORT.name]: fuel },
-  };
+  const imports: WebAssembly.Imports = { ...hostImports };
 
   const declared = WebAssembly.Module.imports(module);
   const usesWasi = declared.some((entry) => WASI_MODULES.has(entry.module));
@@ -74,18 +70,20 @@ export async function instantiateCoreModule(
     // A reactor: runs its `_initialize` (if any) once, before any export.
     wasi.initialize(instance);
   }
+  const fuel = new FuelMeter();
+  fuel.track(instance);
   return new CoreInstance(instance, fuel, wasi);
 }
 
 class CoreInstance implements MeteredInstance {
-  readonly fuel: WebAssembly.Global;
+  readonly fuel: FuelMeter;
   readonly exports: Record<string, unknown>;
   readonly reusable: boolean;
   readonly #wasi: WASI | undefined;
   readonly #memory: WebAssembly.Memory | undefined;
   readonly #allocate: Allocate | undefined;
 
-  constructor(instance: WebAssembly.Instance, fuel: WebAssembly.Global, wasi: WASI | undefined) {
+  constructor(instance: WebAssembly.Instance, fuel: FuelMeter, wasi: WASI | undefined) {
     this.fuel = fuel;
     this.exports = instance.exports as Record<string, unknown>;
     this.#wasi = wasi;

@@ -34,9 +34,8 @@ export function callMetered(
   fuelLimit: number,
   refuel = true,
 ): MeteredSuccess | MeteredFailure {
-  const fuel = instance.fuel;
   if (refuel) {
-    fuel.value = BigInt(fuelLimit);
+    instance.fuel.refuel(fuelLimit);
   }
 
   let value: unknown;
@@ -45,13 +44,13 @@ export function callMetered(
   } catch (error) {
     return mapFailure(error, instance, exportName, fuelLimit);
   }
-  return { ok: true, value, fuelUsed: fuelLimit - Number(fuel.value as bigint) };
+  return { ok: true, value, fuelUsed: instance.fuel.used(fuelLimit) };
 }
 
 /**
- * Maps what a guest call threw to a typed error. Running out of fuel is recognized by
- * the fuel global being negative: the charge that crossed zero trapped at once, so a
- * trap with fuel left is the guest's own.
+ * Maps what a guest call threw to a typed error. Running out of fuel is recognized by a
+ * negative fuel counter: the charge that crossed zero trapped at once, so a trap with
+ * fuel left is the guest's own.
  */
 export function mapFailure(
   error: unknown,
@@ -59,9 +58,8 @@ export function mapFailure(
   exportName: string,
   fuelLimit: number,
 ): MeteredFailure {
-  const remaining = instance.fuel.value as bigint;
-  const outOfFuel = remaining < 0n;
-  const fuelUsed = outOfFuel ? fuelLimit : fuelLimit - Number(remaining);
+  const outOfFuel = instance.fuel.exhausted();
+  const fuelUsed = instance.fuel.used(fuelLimit);
   const details = { exportName, fuelUsed };
 
   if (outOfFuel) {

@@ -29,10 +29,9 @@ export async function createInstance(
   prepared: PreparedModule,
   hostImports: HostImports,
   wasi: WasiConfig | undefined,
-  instantiationFuel: bigint,
 ): Promise<MeteredInstance> {
   if (prepared.kind === 'module') {
-    return instantiateCoreModule(prepared.module, hostImports, wasi ?? {}, instantiationFuel);
+    return instantiateCoreModule(prepared.module, hostImports, wasi ?? {});
   }
   return instantiateComponent(
     prepared.instantiate,
@@ -40,6 +39,5 @@ export async function createInstance(
     prepared.imports,
     hostImports,
     await wasiImportsFor(wasi),
-    instantiationFuel,
   );
 }

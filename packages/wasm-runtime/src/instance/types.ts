@@ -1,3 +1,5 @@
+import type { FuelMeter } from './fuel-meter';
+
 /** A value passed to a core-module export: numbers as-is, bytes and strings through memory. */
 export type CoreValue = number | bigint | string | Uint8Array;
 
@@ -29,8 +31,8 @@ export interface WasiConfig {
 
 /** A live instance, checked out of the pool for one call. */
 export interface MeteredInstance {
-  /** The i64 global every instrumented core module of the instance charges. */
-  readonly fuel: WebAssembly.Global;
+  /** The fuel counters of the instance's instrumented core modules. */
+  readonly fuel: FuelMeter;
   /** Calls an export; throws what the guest or bindings throw, unmapped. */
   invoke(exportName: string, args: readonly unknown[], returns: ReturnKind): unknown;
   /** Whether the instance may serve another call (a WASI command runs `_start` once). */

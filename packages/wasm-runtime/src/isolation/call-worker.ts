@@ -26,12 +26,7 @@ async function run(request: WorkerRequest): Promise<WorkerResponse> {
   const prepared = await toPrepared(request.module);
   const hostImports =
     request.hostModule === undefined ? {} : await loadHostImports(request.hostModule);
-  const instance = await createInstance(
-    prepared,
-    hostImports,
-    request.wasi,
-    BigInt(request.fuelLimit),
-  );
+  const instance = await createInstance(prepared, hostImports, request.wasi);
   const outcome = callMetered(
     instance,
     request.exportName,
