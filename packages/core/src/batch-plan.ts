@@ -99,6 +99,8 @@ function dependenciesOf(
   return [...dependencies];
 }
 
+const MAX_CYCLE_IDS_SHOWN = 10;
+
 /** Kahn's algorithm: whatever cannot be ordered lies on or behind a cycle. */
 function rejectCycles(planned: readonly PlannedCall[]): void {
   const waiting = planned.map((call) => call.dependencies.length);
@@ -117,10 +119,15 @@ function rejectCycles(planned: readonly PlannedCall[]): void {
   }
 
   if (ordered < planned.length) {
-    const cycle = findCycle(planned, waiting);
+    const cycle = findCycle(planned, waiting).map((index) => `"${planned[index]!.id}"`);
+    // A cycle through thousands of calls would make a message of megabytes.
+    const shown =
+      cycle.length > MAX_CYCLE_IDS_SHOWN
+        ? `${cycle.slice(0, MAX_CYCLE_IDS_SHOWN).join(' -> ')} -> ... (${cycle.length - 1} calls in the cycle)`
+        : cycle.join(' -> ');
     throw new ToolError(
       'DEPENDENCY_CYCLE',
-      `Batch calls depend on each other in a cycle: ${cycle.map((index) => `"${planned[index]!.id}"`).join(' -> ')}.`,
+      `Batch calls depend on each other in a cycle (each on the next): ${shown}.`,
     );
   }
 }

@@ -145,6 +145,36 @@ describe('dependencies', () => {
     expect(order).toEqual(['add']);
   });
 
+  it('shortens the message of a long cycle', async () => {
+    const { coordinator } = setup();
+    const calls = Array.from({ length: 5_000 }, (_, index) => ({
+      id: `c${index}`,
+      key: ADD,
+      dependsOn: [`c${(index + 1) % 5_000}`],
+    }));
+
+    const error = await batchError(() => coordinator.executeMany(calls));
+
+    expect(error.code).toBe('DEPENDENCY_CYCLE');
+    expect(error.message).toContain('(5000 calls in the cycle)');
+    expect(error.message.length).toBeLessThan(400);
+  });
+
+  it('runs a chain of 2,000 dependent calls', async () => {
+    const { coordinator } = setup();
+    const calls = Array.from({ length: 2_000 }, (_, index) => ({
+      id: `c${index}`,
+      key: ADD,
+      ...(index === 0
+        ? { params: { a: 0, b: 1 } }
+        : { inputs: { a: `c${index - 1}` }, params: { b: 1 } }),
+    }));
+
+    const results = await coordinator.executeMany(calls);
+
+    expect(successValue(results.at(-1))).toBe(2_000);
+  });
+
   it('fails a call whose parameter builder throws', async () => {
     const { coordinator } = setup();
 
