@@ -74,7 +74,11 @@ export class Connection {
     this.role = init.role;
     this.generation = init.generation;
     this.#integers = init.integers;
-    this.#database = new BetterSqlite3(init.path, { readonly: init.readonly });
+    try {
+      this.#database = new BetterSqlite3(init.path, { readonly: init.readonly });
+    } catch (error) {
+      throw wrapSqliteError(error, `open ${init.path}`);
+    }
     try {
       applyPragmas(this.#database, init.pragmaStatements);
     } catch (error) {

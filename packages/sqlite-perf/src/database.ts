@@ -366,7 +366,16 @@ export class Database {
     }
     this.#writer.markBroken();
     if (this.#queue.idle) {
-      this.#writerConnection();
+      try {
+        this.#writerConnection();
+      } catch (error) {
+        // Runs from a timer, so the error is reported here; the next write retries the open.
+        this.config.logger?.error(
+          `sqlite-perf: could not reopen the writer of ${this.config.name}`,
+          error,
+        );
+        return { healthy: false, problem: `${problem}, and reopening it failed` };
+      }
     }
 
     return { healthy: false, problem };
@@ -565,11 +574,12 @@ export class Database {
     // opened on the old file are retired too (they fail validation by generation).
     this.#writer.close();
     this.#generation++;
-    this.#replaced++;
-    this.#metrics.countReplaced('writer');
-    this.config.logger?.warn(`sqlite-perf: writer of ${this.config.name} failed and is replaced`);
+    // If opening throws, the closed writer stays in place and the next call tries again.
     this.#writer = this.#open('writer');
     this.#fileIdentity = this.#readFileIdentity();
+    this.#replaced++;
+    this.#metrics.countReplaced('writer');
+    this.config.logger?.warn(`sqlite-perf: writer of ${this.config.name} failed and was replaced`);
     this.#workers?.reopen().catch((error: unknown) => {
       this.config.logger?.warn(
         'sqlite-perf: reader workers could not reopen their connections',

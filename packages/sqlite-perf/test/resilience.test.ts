@@ -30,6 +30,20 @@ describe('resilience', () => {
     expect(db.checkHealth()).toEqual({ healthy: true });
   });
 
+  it('reports a reader that cannot open as CONNECTION_BROKEN', async () => {
+    const db = openTemp({ healthCheckIntervalMs: 0 });
+    await db.write((tx) => tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)'));
+    for (const suffix of ['', '-wal', '-shm']) {
+      rmSync(db.path + suffix, { force: true });
+    }
+
+    // A read-only connection cannot create the missing file.
+    const error = await rejectionOf(db.read((conn) => conn.get('SELECT 1')));
+
+    expect(isSqlitePerfError(error, 'CONNECTION_BROKEN')).toBe(true);
+    expect((error as { sqliteCode?: string }).sqliteCode).toBe('SQLITE_CANTOPEN');
+  });
+
   it('close() waits for queued writes, then rejects later calls', async () => {
     const db = openTemp();
     await db.write((tx) => tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)'));
