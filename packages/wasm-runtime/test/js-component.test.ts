@@ -78,6 +78,15 @@ describe('JavaScript component (componentize-js)', () => {
     expect(result.fuelUsed).toBeGreaterThan(0);
   });
 
+  it.each(['tally.describe', 'test:toolkit/tally#describe'])(
+    'calls the interface function %s',
+    async (name) => {
+      const result = await tool.call(name, [3]);
+
+      expect(result.value).toBe('a counter starting at 3');
+    },
+  );
+
   it('stops a JavaScript infinite loop with OUT_OF_FUEL', async () => {
     const error = await failure(tool.call('spin', [], { fuelLimit: 50_000_000 }));
 
