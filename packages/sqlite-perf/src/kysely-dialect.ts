@@ -70,8 +70,13 @@ export function createKysely(routing: KyselyRouting): Kysely<unknown> {
   return new Kysely<unknown>({ dialect: new AgentnodeSqliteDialect(routing) });
 }
 
+// Routing connections are tiny, but Kysely tracks each one it sees in a WeakSet;
+// reusing a few keeps that set and the allocations small.
+const MAX_FREE_CONNECTIONS = 64;
+
 class RoutingDriver implements Driver {
   readonly #routing: KyselyRouting;
+  readonly #free: RoutingConnection[] = [];
 
   constructor(routing: KyselyRouting) {
     this.#routing = routing;
@@ -80,8 +85,9 @@ class RoutingDriver implements Driver {
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    // Nothing is held yet: a routing connection picks a reader or the writer per query.
-    return new RoutingConnection(this.#routing);
+    // Nothing is held yet: a routing connection picks a reader or the writer per
+    // query. Released ones are reused, so a query allocates none.
+    return this.#free.pop() ?? new RoutingConnection(this.#routing);
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -109,7 +115,11 @@ class RoutingDriver implements Driver {
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    (connection as RoutingConnection).releaseWriter();
+    const routing = connection as RoutingConnection;
+    routing.releaseWriter();
+    if (this.#free.length < MAX_FREE_CONNECTIONS) {
+      this.#free.push(routing);
+    }
   }
 
   // The database handle owns every connection; `db.close()` closes them.
