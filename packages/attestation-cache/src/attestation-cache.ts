@@ -1,4 +1,4 @@
-import { attestationKey } from './attestation-key';
+import { hashKey, requireEvidence, requireTeeType } from './attestation-key';
 import {
   type AttestationResult,
   describe,
@@ -18,7 +18,12 @@ import {
 } from './cache-config';
 import { CacheEntry } from './cache-entry';
 import { CacheMetrics, type CacheMetricsSource } from './cache-metrics';
-import { AttestationError, isEvidenceRejection, toAttestationError } from './errors';
+import {
+  AttestationError,
+  isAttestationError,
+  isEvidenceRejection,
+  toAttestationError,
+} from './errors';
 import { type RedisCounters, type RedisOperation, RedisTier } from './redis-tier';
 import { type RemovalCause, TeeCounters } from './tee-counters';
 import { TypedEvents } from './typed-events';
@@ -286,7 +291,12 @@ export class AttestationCache {
   /**
    * Removes `key` (cause `deleted`), drops any verification in flight for it so
    * its result is not stored, and deletes it from Redis.
-   * @returns whether a local entry existed.
+   *
+   * Note: a failed Redis delete does not reject. It is reported through the
+   * `redisError` event (operation `del`), and other nodes can read the shared
+   * copy until it expires in Redis.
+   * @returns a promise of whether a local entry existed; it rejects with
+   * `INVALID_ARGUMENT` when `key` is not a string.
    */
   async delete(key: string): Promise<boolean> {
     if (typeof key !== 'string') {
@@ -367,16 +377,16 @@ export class AttestationCache {
       );
     }
 
-    const verifier = this.#config.verifiers.get(request.tee);
-    const { evidence, key } = request;
-    if (!(evidence instanceof Uint8Array) || evidence.length === 0) {
-      throw new AttestationError(
-        'INVALID_ARGUMENT',
-        `request.evidence must be a non-empty Uint8Array, got ${describe(evidence)}.`,
-      );
+    const verifiers = this.#config.verifiers;
+    if (!verifiers.has(request.tee)) {
+      // Registered types are valid names, so only a miss needs the name check.
+      requireTeeType(request.tee, 'request.tee', verifiers.types());
     }
+    const verifier = verifiers.get(request.tee);
+    const { evidence, key } = request;
+    requireEvidence(evidence, 'request.evidence');
     if (key === undefined) {
-      return { key: attestationKey(request.tee, evidence), verifier };
+      return { key: hashKey(request.tee, evidence), verifier };
     }
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
       throw new AttestationError(
@@ -755,11 +765,7 @@ export class AttestationCache {
   }
 
   #reportRedis(operation: RedisOperation, key: string, error: Error): void {
-    this.#log(
-      'warn',
-      `Redis ${operation} for attestation ${key} failed; verifying locally instead.`,
-      error,
-    );
+    this.#log('warn', redisFailureMessage(operation, key, error), error);
     this.#events.emit('redisError', { operation, key, error });
   }
 
@@ -791,6 +797,22 @@ function statsOf(counters: TeeCounters): AttestationTeeStats {
     verifierErrors: counters.verifierErrors,
     entries: counters.entries,
   };
+}
+
+/** Says what failed in Redis and what the cache does about it. */
+function redisFailureMessage(operation: RedisOperation, key: string, error: Error): string {
+  if (isAttestationError(error, 'INVALID_REDIS_VALUE')) {
+    return `${error.message} The cache verifies it locally and replaces the value.`;
+  }
+
+  switch (operation) {
+    case 'get':
+      return `Redis GET of attestation ${key} failed, so the cache verifies it locally.`;
+    case 'set':
+      return `Redis SET of attestation ${key} failed, so other nodes cannot read this result and verify it themselves.`;
+    case 'del':
+      return `Redis DEL of attestation ${key} failed, so other nodes can still read its shared copy until the copy expires in Redis.`;
+  }
 }
 
 /** Settles with `promise`, or rejects with `makeError()` as soon as `signal` aborts. */

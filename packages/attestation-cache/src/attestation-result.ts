@@ -30,7 +30,7 @@ export interface AttestationResult {
   readonly claims: Readonly<Record<string, ClaimValue>>;
 }
 
-const TEE_TYPE = /^[a-z0-9][a-z0-9-]{0,31}$/;
+export const TEE_TYPE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** Register and claim names: `PCR0`, `MRTD`, `moduleId`, ... */
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const FIELD_NAME_RULE = '1 to 64 letters, digits, "_", "." or "-" starting with a letter';
@@ -168,9 +168,35 @@ export function describe(value: unknown): string {
   if (typeof value === 'bigint') {
     return `${value}n`;
   }
+  if (typeof value === 'function') {
+    return 'a function';
+  }
   if (value === null || typeof value !== 'object') {
     return String(value);
   }
+  if (Array.isArray(value)) {
+    return `an array of ${value.length} items`;
+  }
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+    return describeBytes(value);
+  }
 
-  return Array.isArray(value) ? `an array of ${value.length}` : 'an object';
+  const name = constructorName(value);
+  return name === undefined || name === 'Object' ? 'an object' : withArticle(name);
+}
+
+function describeBytes(value: ArrayBuffer | ArrayBufferView): string {
+  const name = Buffer.isBuffer(value) ? 'Buffer' : (constructorName(value) ?? 'binary value');
+  return value.byteLength === 0
+    ? `an empty ${name}`
+    : `${withArticle(name)} of ${value.byteLength} bytes`;
+}
+
+function constructorName(value: object): string | undefined {
+  const name: unknown = Object.getPrototypeOf(value)?.constructor?.name;
+  return typeof name === 'string' && name.length > 0 ? name : undefined;
+}
+
+function withArticle(name: string): string {
+  return /^[AEIOUaeiou]/.test(name) ? `an ${name}` : `a ${name}`;
 }

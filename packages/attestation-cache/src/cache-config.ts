@@ -153,7 +153,11 @@ export interface AttestationCacheEvents {
     readonly tee: TeeType;
     readonly error: AttestationError;
   };
-  /** A Redis command failed or timed out, or a stored value was rejected (`INVALID_REDIS_VALUE`). */
+  /**
+   * A Redis command failed or timed out, or a stored value was ignored (`error`
+   * is then an `AttestationError` with `INVALID_REDIS_VALUE`, and `operation` is
+   * `get`). `key` is the cache key, without `keyPrefix`.
+   */
   redisError: { readonly operation: RedisOperation; readonly key: string; readonly error: Error };
 }
 

@@ -257,7 +257,7 @@ export class RedisTier {
     if (value.length > MAX_VALUE_LENGTH) {
       throw malformedValue(key, `it has ${value.length} characters, more than ${MAX_VALUE_LENGTH}`);
     }
-    const body = this.#hmacKey ? this.#authenticate(value) : value;
+    const body = this.#hmacKey ? this.#authenticate(value, key) : value;
 
     let stored: unknown;
     try {
@@ -279,7 +279,7 @@ export class RedisTier {
     if (record.key !== key || record.tee !== tee) {
       throw malformedValue(
         key,
-        `it was stored for ${describe(record.tee)} ${describe(record.key)}`,
+        `it names key ${describe(record.key)} and tee ${describe(record.tee)}, expected key ${describe(key)} and tee ${describe(tee)}`,
       );
     }
     if (typeof record.expiresAt !== 'number' || !Number.isSafeInteger(record.expiresAt)) {
@@ -301,23 +301,17 @@ export class RedisTier {
     return { result, expiresAt };
   }
 
-  #authenticate(value: string): string {
+  #authenticate(value: string, key: string): string {
     const macEnd = MAC_PREFIX.length + MAC_HEX_LENGTH;
     if (!value.startsWith(MAC_PREFIX) || value[macEnd] !== ':') {
-      throw new AttestationError(
-        'INVALID_REDIS_VALUE',
-        'Ignored a Redis value without an HMAC because redis.hmacKey is set.',
-      );
+      throw malformedValue(key, 'it has no HMAC and redis.hmacKey is set');
     }
 
     const body = value.slice(macEnd + 1);
     const stored = Buffer.from(value.slice(MAC_PREFIX.length, macEnd), 'hex');
     const expected = Buffer.from(this.#mac(body), 'hex');
     if (stored.length !== expected.length || !timingSafeEqual(stored, expected)) {
-      throw new AttestationError(
-        'INVALID_REDIS_VALUE',
-        'Ignored a Redis value whose HMAC does not match redis.hmacKey.',
-      );
+      throw malformedValue(key, 'its HMAC does not match redis.hmacKey');
     }
 
     return body;

@@ -125,6 +125,41 @@ describe('AttestationCache.get', () => {
     expect(isAttestationError(error, 'INVALID_ARGUMENT')).toBe(true);
   });
 
+  it.each<[string, unknown, string]>([
+    [
+      'empty evidence',
+      { tee: 'nitro', evidence: new Uint8Array(0) },
+      'request.evidence must be a non-empty Uint8Array (a Buffer is one), got an empty Uint8Array.',
+    ],
+    [
+      'an ArrayBuffer',
+      { tee: 'nitro', evidence: new ArrayBuffer(3) },
+      'request.evidence must be a non-empty Uint8Array (a Buffer is one), got an ArrayBuffer of 3 bytes. Pass a view of its bytes, such as new Uint8Array(buffer).',
+    ],
+    [
+      'a DataView',
+      { tee: 'nitro', evidence: new DataView(new ArrayBuffer(2)) },
+      'request.evidence must be a non-empty Uint8Array (a Buffer is one), got a DataView of 2 bytes. Pass a view of its bytes, such as new Uint8Array(view.buffer, view.byteOffset, view.byteLength).',
+    ],
+    [
+      'a missing tee',
+      { evidence: evidenceOf('x') },
+      'request.tee must be a TEE type name matching /^[a-z0-9][a-z0-9-]{0,31}$/ (registered: nitro), got undefined.',
+    ],
+    [
+      'a tee that is not a type name',
+      { tee: 'Bad Tee', evidence: evidenceOf('x') },
+      'request.tee must be a TEE type name matching /^[a-z0-9][a-z0-9-]{0,31}$/ (registered: nitro), got "Bad Tee".',
+    ],
+  ])('explains %s with INVALID_ARGUMENT', async (_name, request, message) => {
+    const { cache } = setup();
+
+    const error = await cache.get(request as never).catch((caught: unknown) => caught);
+
+    expect(isAttestationError(error, 'INVALID_ARGUMENT')).toBe(true);
+    expect((error as Error).message).toBe(message);
+  });
+
   it('rejects a result of the wrong shape and caches nothing', async () => {
     const { cache, verifier } = setup();
     verifier.behaviour = async () => ({ tee: 'nitro', verifiedAt: 1 }) as never;
@@ -194,6 +229,45 @@ describe('AttestationCache.get', () => {
       tee: 'tdx',
     });
     await cache.close();
+  });
+});
+
+describe('attestationKey', () => {
+  it('hashes the evidence under its TEE type', () => {
+    expect(attestationKey('nitro', evidenceOf('abc'))).toBe(
+      'nitro:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+  });
+
+  it.each<[string, unknown, unknown, string]>([
+    [
+      'a tee that is not a type name',
+      'Bad Tee',
+      evidenceOf('x'),
+      'tee must be a TEE type name matching /^[a-z0-9][a-z0-9-]{0,31}$/, got "Bad Tee".',
+    ],
+    [
+      'evidence as a string',
+      'nitro',
+      'a string',
+      'evidence must be a non-empty Uint8Array (a Buffer is one), got "a string".',
+    ],
+    [
+      'empty evidence',
+      'nitro',
+      new Uint8Array(0),
+      'evidence must be a non-empty Uint8Array (a Buffer is one), got an empty Uint8Array.',
+    ],
+  ])('rejects %s', (_name, tee, evidence, message) => {
+    let caught: unknown;
+    try {
+      attestationKey(tee as string, evidence as Uint8Array);
+    } catch (error) {
+      caught = error;
+    }
+
+    expect(isAttestationError(caught, 'INVALID_ARGUMENT')).toBe(true);
+    expect((caught as Error).message).toBe(message);
   });
 });
 

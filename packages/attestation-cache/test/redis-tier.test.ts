@@ -198,6 +198,71 @@ describe.runIf(available)('AttestationCache Redis tier', () => {
     });
   });
 
+  it.each<[string, (key: string) => string, (key: string) => string]>([
+    [
+      'another key',
+      () =>
+        JSON.stringify({
+          v: 1,
+          key: 'other',
+          tee: 'nitro',
+          expiresAt: Date.now() + HOUR,
+          result: validResult('nitro', Date.now(), HOUR),
+        }),
+      (key) =>
+        `Ignored the Redis value for ${key} because it names key "other" and tee "nitro", expected key "${key}" and tee "nitro".`,
+    ],
+    [
+      'a result expiring before its verification',
+      (key) =>
+        JSON.stringify({
+          v: 1,
+          key,
+          tee: 'nitro',
+          expiresAt: Date.now() + HOUR,
+          result: { ...validResult('nitro', Date.now(), HOUR), expiresAt: 5 },
+        }),
+      (key) =>
+        `Ignored the Redis value for ${key} because its result is invalid: expiresAt must be an integer not before verifiedAt`,
+    ],
+  ])('explains a stored value for %s', async (_name, value, message) => {
+    const clock = new ManualClock(Date.now());
+    const { cache } = node(clock);
+    const redisErrors: Error[] = [];
+    cache.on('redisError', ({ error }) => redisErrors.push(error));
+    const key = `explained-${randomUUID()}`;
+    await redis.set(prefix + key, value(key), 'PX', 60_000);
+
+    await cache.get({ tee: 'nitro', evidence: evidenceOf('a'), key });
+
+    expect(redisErrors[0]?.message.startsWith(message(key))).toBe(true);
+    expect(redisErrors[0]?.message).not.toContain('..');
+  });
+
+  it('names the key when an HMAC does not match', async () => {
+    const clock = new ManualClock(Date.now());
+    const hmacKey = 'a shared secret of enough length';
+    const unsigned = node(clock);
+    const signed = node(clock, { redis: { client: redis, keyPrefix: prefix, hmacKey } });
+    const other = node(clock, {
+      redis: { client: redis, keyPrefix: prefix, hmacKey: 'another secret of enough length' },
+    });
+    const messages: string[] = [];
+    signed.cache.on('redisError', ({ error }) => messages.push(error.message));
+    const plain = { tee: 'nitro', evidence: evidenceOf('a'), key: `plain-${randomUUID()}` };
+    const forged = { tee: 'nitro', evidence: evidenceOf('a'), key: `forged-${randomUUID()}` };
+    await unsigned.cache.get(plain);
+    await other.cache.get(forged);
+
+    await signed.cache.get(plain);
+    await signed.cache.get(forged);
+
+    expect(messages).toEqual([
+      `Ignored the Redis value for ${plain.key} because it has no HMAC and redis.hmacKey is set.`,
+      `Ignored the Redis value for ${forged.key} because its HMAC does not match redis.hmacKey.`,
+    ]);
+  });
+
   it('accepts values authenticated with the shared hmacKey', async () => {
     const clock = new ManualClock(Date.now());
     const hmacKey = 'a shared secret of enough length';
@@ -245,6 +310,19 @@ describe.runIf(available)('AttestationCache Redis tier', () => {
 });
 
 describe('AttestationCache with Redis down', () => {
+  function unreachableClient() {
+    return closedPort().then((port) => {
+      const client = new Redis({
+        host: '127.0.0.1',
+        port,
+        enableOfflineQueue: false,
+        lazyConnect: true,
+      });
+      client.on('error', () => {});
+      return client;
+    });
+  }
+
   it('verifies locally, counts the failure and reports it', async () => {
     const port = await closedPort();
     const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
@@ -266,6 +344,43 @@ describe('AttestationCache with Redis down', () => {
       expect(verifier.calls).toBe(1);
       expect(cache.stats().redis?.errors).toBe(1);
       expect(failures).toEqual(['get']);
+    } finally {
+      await cache.close();
+      client.disconnect();
+    }
+  });
+
+  it('reports a failed delete of the shared copy', async () => {
+    const client = await unreachableClient();
+    const clock = new ManualClock();
+    const warnings: string[] = [];
+    const failures: { operation: string; key: string }[] = [];
+    const cache = new AttestationCache({
+      verifiers: [acceptingVerifier('nitro', clock)],
+      clock: clock.read,
+      redis: { client, failureBackoffMs: 0 },
+      logger: {
+        debug() {},
+        info() {},
+        warn: (message: string) => warnings.push(message),
+        error() {},
+      },
+    });
+    cache.on('redisError', ({ operation, key }) => failures.push({ operation, key }));
+
+    try {
+      await cache.get({ tee: 'nitro', evidence: evidenceOf('a'), key: 'k' });
+      const existed = await cache.delete('k');
+
+      expect(existed).toBe(true);
+      expect(cache.has('k')).toBe(false);
+      expect(failures.at(-1)).toEqual({ operation: 'del', key: 'k' });
+      expect(warnings.at(-1)).toBe(
+        'Redis DEL of attestation k failed, so other nodes can still read its shared copy until the copy expires in Redis.',
+      );
+      expect(warnings[0]).toBe(
+        'Redis GET of attestation k failed, so the cache verifies it locally.',
+      );
     } finally {
       await cache.close();
       client.disconnect();
@@ -304,19 +419,6 @@ describe('AttestationCache with Redis down', () => {
       client.disconnect();
     }
   });
-
-  function unreachableClient() {
-    return closedPort().then((port) => {
-      const client = new Redis({
-        host: '127.0.0.1',
-        port,
-        enableOfflineQueue: false,
-        lazyConnect: true,
-      });
-      client.on('error', () => {});
-      return client;
-    });
-  }
 
   it('skips Redis during the failure backoff', async () => {
     const client = await unreachableClient();
