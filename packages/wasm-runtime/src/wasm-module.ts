@@ -1,4 +1,4 @@
-import { pathToFileURL } from 'node:url';
+import { aborted, timedOut, withDeadline } from './call-deadline';
 import {
   type ResolvedCallOptions,
   type ResolvedRuntimeConfig,
@@ -10,7 +10,7 @@ import { isWasmRuntimeError, WasmRuntimeError } from './errors';
 import { callMetered, mapFailure } from './instance/metered-call';
 import { createInstance, type PreparedModule } from './instance/prepared-module';
 import type { HostImports, MeteredInstance, ReturnKind } from './instance/types';
-import type { WorkerError, WorkerModule, WorkerResponse } from './isolation/protocol';
+import { fromWorkerError, toFileUrl, toWorkerModule } from './isolation/worker-messages';
 import type { WorkerPool } from './isolation/worker-pool';
 import type { ModuleLoader } from './module-loader';
 import type { RuntimeMetrics } from './runtime-metrics';
@@ -446,46 +446,6 @@ function hasOwnKeys(value: object): boolean {
   return false;
 }
 
-/** Races `work` against the call's deadline and abort signal. */
-function withDeadline<T>(
-  work: Promise<T>,
-  deadline: number,
-  options: ResolvedCallOptions,
-  exportName: string,
-): Promise<T> {
-  const remaining = deadline - performance.now();
-  if (remaining <= 0) {
-    work.catch(() => undefined);
-    return Promise.reject(timedOut(exportName, options.timeoutMs, 0));
-  }
-
-  return new Promise<T>((resolve, reject) => {
-    const signal = options.signal;
-    const onAbort = () => settle(() => reject(aborted(exportName, signal!)));
-    const timer = setTimeout(
-      () => settle(() => reject(timedOut(exportName, options.timeoutMs, 0))),
-      remaining,
-    );
-    timer.unref();
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    let settled = false;
-    function settle(action: () => void): void {
-      if (settled) {
-        return;
-      }
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      action();
-    }
-    work.then(
-      (value) => settle(() => resolve(value)),
-      (error: unknown) => settle(() => reject(error)),
-    );
-  });
-}
-
 function mapInstantiationError(error: unknown): unknown {
   if (isWasmRuntimeError(error)) {
     return error;
@@ -498,52 +458,4 @@ function mapInstantiationError(error: unknown): unknown {
     );
   }
   return error;
-}
-
-function toWorkerModule(prepared: PreparedModule): WorkerModule {
-  if (prepared.kind === 'module') {
-    return { kind: 'module', module: prepared.module };
-  }
-  return {
-    kind: 'component',
-    entryPath: prepared.entryPath,
-    coreModules: [...prepared.coreModules],
-    imports: prepared.imports,
-  };
-}
-
-function fromWorkerError(response: Extract<WorkerResponse, { ok: false }>): Error {
-  const error: WorkerError = response.error;
-  if (error.code !== undefined) {
-    return new WasmRuntimeError(error.code, error.message, { details: error.details });
-  }
-  const rebuilt = new Error(error.message);
-  rebuilt.name = error.name;
-  if ('payload' in error) {
-    Object.defineProperty(rebuilt, 'payload', { value: error.payload, enumerable: true });
-  }
-  return rebuilt;
-}
-
-function toFileUrl(location: string | URL): string {
-  return location instanceof URL
-    ? location.href
-    : location.startsWith('file:')
-      ? location
-      : pathToFileURL(location).href;
-}
-
-function timedOut(exportName: string, timeoutMs: number, fuelUsed: number): WasmRuntimeError {
-  return new WasmRuntimeError(
-    'TIMEOUT',
-    `The call to "${exportName}" exceeded its deadline of ${timeoutMs} ms; raise timeoutMs, or use isolation: 'worker' to stop guests that overrun.`,
-    { details: { exportName, fuelUsed } },
-  );
-}
-
-function aborted(exportName: string, signal: AbortSignal): WasmRuntimeError {
-  return new WasmRuntimeError('ABORTED', `The call to "${exportName}" was aborted by its signal.`, {
-    cause: signal.reason,
-    details: { exportName },
-  });
 }
