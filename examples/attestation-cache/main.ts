@@ -5,9 +5,10 @@
  *   node --conditions=source --import tsx examples/attestation-cache/main.ts
  *
  * The document was recorded from a debug-mode enclave in September 2024. Its
- * certificates have long expired, so the verifier's clock is set to the
- * document's own timestamp, and debug mode is allowed for this demonstration
- * only: never allow it in production.
+ * certificates have long expired, so the verifier and the cache both read the
+ * document's own timestamp as the time. The cache needs the clock too, because
+ * it checks each result's expiry against its own clock. Debug mode is allowed
+ * for this demonstration only: never allow it in production.
  */
 import { readFileSync } from 'node:fs';
 import {
