@@ -147,6 +147,7 @@ const RUNTIME_KEYS = new Set([
   'logger',
 ]);
 const MODULE_KEYS = new Set(['name', 'imports', 'hostModule', 'wasi']);
+const WASI_KEYS = new Set(['args', 'env', 'preopens']);
 const CALL_KEYS = new Set(['fuelLimit', 'timeoutMs', 'isolation', 'instance', 'returns', 'signal']);
 
 /** Validates a runtime configuration and applies the defaults. */
@@ -197,6 +198,9 @@ export function checkModuleConfig(config: WasmModuleConfig): void {
       'must be an object keyed by import module or interface',
     );
   }
+  if (config.wasi !== undefined) {
+    checkWasiConfig(config.wasi);
+  }
   if (
     config.hostModule !== undefined &&
     typeof config.hostModule !== 'string' &&
@@ -228,6 +232,33 @@ export function resolveCallOptions(
   checkChoice('instance', resolved.instance, ['reuse', 'fresh']);
   checkChoice('returns', resolved.returns, ['value', 'string', 'bytes']);
   return resolved;
+}
+
+function checkWasiConfig(wasi: WasiConfig): void {
+  rejectUnknownKeys(wasi, WASI_KEYS, 'WasiConfig');
+  if (
+    wasi.args !== undefined &&
+    (!Array.isArray(wasi.args) || wasi.args.some((arg) => typeof arg !== 'string'))
+  ) {
+    throw invalidOption('wasi.args', wasi.args, 'must be an array of strings');
+  }
+  for (const name of ['env', 'preopens'] as const) {
+    const record = wasi[name];
+    if (record === undefined) {
+      continue;
+    }
+    if (
+      typeof record !== 'object' ||
+      record === null ||
+      Object.values(record).some((value) => typeof value !== 'string')
+    ) {
+      throw invalidOption(
+        `wasi.${name}`,
+        JSON.stringify(record),
+        'must be an object whose values are strings',
+      );
+    }
+  }
 }
 
 function rejectUnknownKeys(value: object, known: ReadonlySet<string>, typeName: string): void {

@@ -42,6 +42,19 @@ describe('runtime.load', () => {
     );
   });
 
+  it.each([
+    ['non-string arguments', { args: ['tool', 1] }],
+    ['a non-string environment value', { env: { DEBUG: true } }],
+    ['an unknown WASI option', { stdout: 1 }],
+  ])('rejects WASI settings with %s', async (_, wasi) => {
+    const runtime = createWasmRuntime({ cacheDirectory });
+    const bytes = await coreModule('wasi');
+
+    expect(() => runtime.load(bytes, { wasi: wasi as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
+
   it('rejects bytes that are not WebAssembly', () => {
     const runtime = createWasmRuntime({ cacheDirectory });
 
