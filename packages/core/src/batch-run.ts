@@ -8,6 +8,7 @@ import type {
   ToolCallRequest,
   ToolCallResult,
 } from './call-types';
+import type { LiveCallCounts } from './core-metrics';
 import { describeError, ToolError } from './errors';
 import type { ToolParams } from './tool-definition';
 
@@ -18,7 +19,12 @@ export interface BatchRunContext {
   readonly options: ExecuteManyOptions;
   readonly scope: AbortScope;
   readonly limit: LimitFunction;
+  /** Live counts for the queued gauge; absent without metrics. */
+  readonly live: LiveCallCounts | undefined;
   readonly newCallId: () => string;
+  /** Prepares a call synchronously; a failure is stored on the state. */
+  readonly prepare: (state: CallState) => void;
+  /** Runs a call; never rejects. */
   readonly runCall: (state: CallState) => Promise<ToolCallResult>;
   /** Told about each result as it settles. */
   readonly onSettled: (result: ToolCallResult) => void;
@@ -36,6 +42,12 @@ export class BatchRun {
   readonly #results: ToolCallResult[];
   /** Inputs each call still waits for; -1 once the call was launched as failed. */
   readonly #waitingFor: number[];
+  /** Calls handed to p-limit at most, queued or running there: twice the concurrency, so a freed slot always finds a call. */
+  readonly #window: number;
+  /** Prepared calls waiting to be handed to p-limit, in order; consumed entries are cleared. */
+  readonly #backlog: Array<{ readonly index: number; readonly state: CallState } | undefined> = [];
+  #backlogHead = 0;
+  #inLimit = 0;
   #pending: number;
 
   constructor(context: BatchRunContext) {
@@ -43,6 +55,8 @@ export class BatchRun {
     this.#results = new Array(context.calls.length);
     this.#waitingFor = context.planned.map((call) => call.dependencies.length);
     this.#pending = context.calls.length;
+    this.#window = context.limit.concurrency * 2;
+    context.scope.add(() => this.#drainBacklog());
   }
 
   /** Launches the calls without dependencies; resolves with every result, in input order. */
@@ -96,17 +110,86 @@ export class BatchRun {
       timeoutMs: request.timeoutMs ?? options.timeoutMs,
       retry: request.retry ?? options.retry,
       scope: this.#context.scope,
-      limit: this.#context.limit,
+      inBatch: true,
       failure: buildFailure,
       onFailure: onFailure && ((error) => onFailure(planned.id, error)),
     });
 
+    this.#context.prepare(state);
+    if (state.error || this.#context.scope.aborted) {
+      // Ends at once without a slot: invalid, or its batch already aborted.
+      this.#runWithoutSlot(index, state);
+      return;
+    }
+
+    this.#context.live?.queued(state.entry!.tool.kind, 1);
+    this.#backlog.push({ index, state });
+    this.#feed();
+  }
+
+  /**
+   * Hands backlog calls to p-limit while fewer than `#window` of them are
+   * there. The backlog holds prepared states only, while every call inside
+   * p-limit also costs its closures and promises, so a batch of 100,000
+   * calls keeps just a few of those alive at a time.
+   */
+  #feed(): void {
+    while (this.#inLimit < this.#window && this.#backlogHead < this.#backlog.length) {
+      const { index, state } = this.#backlog[this.#backlogHead]!;
+      this.#backlog[this.#backlogHead++] = undefined;
+      this.#handToLimit(index, state);
+    }
+
+    if (this.#backlogHead === this.#backlog.length) {
+      this.#backlog.length = 0;
+      this.#backlogHead = 0;
+    }
+  }
+
+  #handToLimit(index: number, state: CallState): void {
+    const kind = state.entry!.tool.kind;
+    const { live } = this.#context;
+    this.#inLimit++;
+    this.#context
+      .limit(() => {
+        live?.queued(kind, -1);
+        return this.#context.runCall(state);
+      })
+      .then(
+        (result) => {
+          this.#inLimit--;
+          this.#settle(index, result);
+          this.#feed();
+        },
+        () => {
+          // p-limit rejects the calls it cleared from its queue when the
+          // batch aborted; the call then ends with the batch's reason.
+          this.#inLimit--;
+          live?.queued(kind, -1);
+          this.#runWithoutSlot(index, state);
+        },
+      );
+  }
+
+  /** Ends every backlog call at once when the batch aborts; each then fails with the batch's reason. */
+  #drainBacklog(): void {
+    while (this.#backlogHead < this.#backlog.length) {
+      const { index, state } = this.#backlog[this.#backlogHead]!;
+      this.#backlog[this.#backlogHead++] = undefined;
+      this.#context.live?.queued(state.entry!.tool.kind, -1);
+      this.#runWithoutSlot(index, state);
+    }
+    this.#backlog.length = 0;
+    this.#backlogHead = 0;
+  }
+
+  #runWithoutSlot(index: number, state: CallState): void {
     void this.#context.runCall(state).then(
       (result) => this.#settle(index, result),
       // runCall turns every failure into a result; this only guards against
       // a bug there leaving the batch unsettled or the rejection unhandled.
       (error: unknown) =>
-        this.#settle(index, internalFailure(state.callId, planned.id, request.key, error)),
+        this.#settle(index, internalFailure(state.callId, state.id, state.key, error)),
     );
   }
 

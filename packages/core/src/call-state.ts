@@ -1,7 +1,7 @@
-import type { LimitFunction } from 'p-limit';
 import type { AbortScope } from './abort-scope';
 import type { ToolError } from './errors';
-import type { RetryPolicy } from './retry-policy';
+import type { ResolvedRetryPolicy, RetryPolicy } from './retry-policy';
+import type { ToolParams } from './tool-definition';
 import type { ToolRegistryEntry } from './tool-registry';
 
 /** The fixed inputs of one call. */
@@ -15,19 +15,35 @@ export interface CallRequest {
   readonly retry: RetryPolicy | undefined;
   /** Aborts this call: the coordinator's, the batch's or the call's own scope. */
   readonly scope: AbortScope;
-  /** The batch's concurrency limiter; `execute` calls have none. */
-  readonly limit: LimitFunction | undefined;
+  /** Whether the call belongs to a batch, where it may wait for a concurrency slot. */
+  readonly inBatch: boolean;
   /** Set when the call fails before it is run, for example a failed dependency. */
   readonly failure: ToolError | undefined;
   /** Told as soon as a started call fails, before its result settles. */
   readonly onFailure: ((error: ToolError) => void) | undefined;
 }
 
+/** What preparing a call resolved: everything its attempts need. */
+export interface PreparedCall {
+  readonly entry: ToolRegistryEntry;
+  readonly params: ToolParams;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly retry: ResolvedRetryPolicy;
+  readonly timeoutMs: number;
+}
+
 /** One call as it moves through the coordinator, filled in as it goes. */
 export interface CallState extends CallRequest {
+  /** The registry entry, once the key resolved. */
   entry: ToolRegistryEntry | undefined;
+  /** Set once preparation succeeded. */
+  prepared: PreparedCall | undefined;
+  /** Set when preparation failed; the call then ends without running. */
+  error: ToolError | undefined;
   started: boolean;
   attempts: number;
+  /** `performance.now()` when the call became ready to run. */
+  readyAt: number;
   queueWaitMs: number;
   /** `performance.now()` when the call left the queue. */
   runStartMs: number;
@@ -50,12 +66,15 @@ export function newCallState(request: CallRequest): CallState {
     timeoutMs: request.timeoutMs,
     retry: request.retry,
     scope: request.scope,
-    limit: request.limit,
+    inBatch: request.inBatch,
     failure: request.failure,
     onFailure: request.onFailure,
     entry: undefined,
+    prepared: undefined,
+    error: undefined,
     started: false,
     attempts: 0,
+    readyAt: performance.now(),
     queueWaitMs: 0,
     runStartMs: 0,
   };

@@ -4,7 +4,7 @@ import { AbortScope } from './abort-scope';
 import { planBatch } from './batch-plan';
 import { BatchRun } from './batch-run';
 import { runBounded, sleep } from './bounded-run';
-import { type CallState, newCallState } from './call-state';
+import { type CallState, newCallState, type PreparedCall } from './call-state';
 import type {
   CoordinatorEvents,
   ExecuteManyOptions,
@@ -30,7 +30,7 @@ import { computeRetryDelayMs, type ResolvedRetryPolicy, resolveRetryPolicy } fro
 import { TaskSupervisor } from './task-supervisor';
 import { ToolConfigStore } from './tool-config-store';
 import type { RegisteredTool, ToolParams } from './tool-definition';
-import { ToolRegistry, type ToolRegistryEntry } from './tool-registry';
+import { ToolRegistry } from './tool-registry';
 import { type EventListener, logListenerError, TypedEvents } from './typed-events';
 
 const UNRESOLVED_KIND = 'unknown';
@@ -187,7 +187,7 @@ export class ToolCoordinator {
       timeoutMs: options.timeoutMs,
       retry: options.retry,
       scope,
-      limit: undefined,
+      inBatch: false,
       failure,
       onFailure: undefined,
     });
@@ -347,7 +347,9 @@ export class ToolCoordinator {
       options,
       scope,
       limit,
+      live: this.#metrics?.live,
       newCallId: () => this.#newCallId(),
+      prepare: (state) => this.#prepare(state),
       runCall: (state) => this.#runCall(state),
       onSettled: (result) => {
         onSettled?.(result);
@@ -367,18 +369,67 @@ export class ToolCoordinator {
     return { results, abort: scope.abort };
   }
 
+  /**
+   * Resolves the key, validates the parameters and merges the config, all
+   * synchronously. A failure is stored on the state and ends the call
+   * without running it, so an invalid batch call never waits for a slot.
+   */
+  #prepare(state: CallState): void {
+    try {
+      if (state.failure) {
+        throw state.failure;
+      }
+      if (this.#closing) {
+        throw new ToolError(
+          'COORDINATOR_CLOSED',
+          'The coordinator is closed; create a new one to run calls.',
+        );
+      }
+
+      const entry = this.registry.resolve(state.key);
+      state.entry = entry;
+      const { tool } = entry;
+      state.prepared = {
+        entry,
+        params: entry.validate(state.params, tool.key),
+        config: this.configStore.resolve(tool, state.agentId).values,
+        retry: resolveRetryPolicy(
+          state.retry,
+          tool.resolvedRetry ?? this.#config.retry,
+          'Call option',
+          'INVALID_OPTIONS',
+        ),
+        timeoutMs: state.timeoutMs ?? tool.timeoutMs ?? this.#config.defaultTimeoutMs,
+      };
+    } catch (raw) {
+      state.error = this.#toCallError(raw, state);
+    }
+  }
+
+  /** Runs a call, preparing it first if that has not happened yet. Never rejects. */
   async #runCall(state: CallState): Promise<ToolCallResult> {
     this.#runningCalls++;
     const startedAt = this.#log ? Date.now() : 0;
-    const queuedAt = performance.now();
-    state.runStartMs = queuedAt;
+    if (!state.prepared && !state.error) {
+      this.#prepare(state);
+    }
 
     let value: unknown;
-    let error: ToolError | undefined;
-    try {
-      value = await this.#prepareAndRun(state, queuedAt);
-    } catch (raw) {
-      error = this.#toCallError(raw, state);
+    let error = state.error;
+    const prepared = state.prepared;
+    if (!error && prepared) {
+      try {
+        if (state.scope.aborted) {
+          throw state.scope.reason;
+        }
+        this.#markStarted(state, prepared.entry.tool);
+        value = await this.#runAttempts(state, prepared);
+      } catch (raw) {
+        error = this.#toCallError(raw, state);
+        // Reported before this call's promise settles, so a fail-fast batch
+        // aborts before p-limit hands the freed slot to a queued call.
+        state.onFailure?.(error);
+      }
     }
 
     const result = this.#finish(state, startedAt, value, error);
@@ -389,91 +440,14 @@ export class ToolCoordinator {
     return result;
   }
 
-  /** Checks and resolves the call, then runs it; throws synchronously for a call that cannot start. */
-  #prepareAndRun(state: CallState, queuedAt: number): Promise<unknown> {
-    if (state.failure) {
-      throw state.failure;
-    }
-    if (this.#closing) {
-      throw new ToolError(
-        'COORDINATOR_CLOSED',
-        'The coordinator is closed; create a new one to run calls.',
-      );
-    }
-
-    const entry = this.registry.resolve(state.key);
-    state.entry = entry;
-    const { tool } = entry;
-    const params = entry.validate(state.params, tool.key);
-    const config = this.configStore.resolve(tool, state.agentId).values;
-    const retry = resolveRetryPolicy(
-      state.retry,
-      tool.resolvedRetry ?? this.#config.retry,
-      'Call option',
-      'INVALID_OPTIONS',
-    );
-    const timeoutMs = state.timeoutMs ?? tool.timeoutMs ?? this.#config.defaultTimeoutMs;
-
-    if (state.scope.aborted) {
-      throw state.scope.reason;
-    }
-    if (!state.limit) {
-      this.#markStarted(state, tool, queuedAt);
-      return this.#runAttempts(state, entry, params, config, retry, timeoutMs);
-    }
-
-    return this.#runQueued(state, entry, params, config, retry, timeoutMs, queuedAt);
-  }
-
-  async #runQueued(
-    state: CallState,
-    entry: ToolRegistryEntry,
-    params: ToolParams,
-    config: Readonly<Record<string, unknown>>,
-    retry: ResolvedRetryPolicy,
-    timeoutMs: number,
-    queuedAt: number,
-  ): Promise<unknown> {
-    const { tool } = entry;
-    const limit = state.limit!;
-    const live = this.#metrics?.live;
-    let dequeued = false;
-    live?.queued(tool.kind, 1);
-    try {
-      return await limit(async () => {
-        dequeued = true;
-        live?.queued(tool.kind, -1);
-        if (state.scope.aborted) {
-          // The batch aborted after p-limit picked this call but before it ran.
-          throw state.scope.reason;
-        }
-        this.#markStarted(state, tool, queuedAt);
-        try {
-          return await this.#runAttempts(state, entry, params, config, retry, timeoutMs);
-        } catch (raw) {
-          // Reported here, before p-limit hands the freed slot to a queued
-          // call, so a fail-fast batch aborts before starting another call.
-          const error = this.#toCallError(raw, state);
-          state.onFailure?.(error);
-          throw error;
-        }
-      });
-    } finally {
-      if (!dequeued) {
-        live?.queued(tool.kind, -1);
-      }
-    }
-  }
-
-  #markStarted(state: CallState, tool: RegisteredTool, queuedAt: number): void {
+  #markStarted(state: CallState, tool: RegisteredTool): void {
     state.started = true;
-    // A call outside a batch never waits, so it reuses the first timestamp.
-    state.runStartMs = state.limit ? performance.now() : queuedAt;
-    state.queueWaitMs = state.runStartMs - queuedAt;
+    state.runStartMs = performance.now();
+    state.queueWaitMs = state.runStartMs - state.readyAt;
 
     if (this.#metrics) {
       this.#metrics.live.inFlight(tool.kind, 1);
-      if (state.limit) {
+      if (state.inBatch) {
         this.#metrics.queueWait.observe(
           { kind: tool.kind, tool: tool.keyWithoutVersion },
           state.queueWaitMs / 1000,
@@ -492,14 +466,8 @@ export class ToolCoordinator {
     }
   }
 
-  async #runAttempts(
-    state: CallState,
-    entry: ToolRegistryEntry,
-    params: ToolParams,
-    config: Readonly<Record<string, unknown>>,
-    retry: ResolvedRetryPolicy,
-    timeoutMs: number,
-  ): Promise<unknown> {
+  async #runAttempts(state: CallState, prepared: PreparedCall): Promise<unknown> {
+    const { entry, params, config, retry, timeoutMs } = prepared;
     const { tool, executor } = entry;
     if (requiresAttestation(tool.privacyTier)) {
       await this.#checkAttestation(state, tool);

@@ -98,6 +98,17 @@ describe('executeMany', () => {
     expect(await coordinator.executeMany([])).toEqual([]);
   });
 
+  it('runs a batch of 20,000 calls', async () => {
+    const { coordinator } = createCoordinator(tools());
+    const calls = Array.from({ length: 20_000 }, (_, index) => ({ key: ECHO, params: { index } }));
+
+    const results = await coordinator.executeMany(calls, { concurrency: 8 });
+
+    expect(results).toHaveLength(20_000);
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(successValue(results[19_999])).toEqual({ index: 19_999 });
+  });
+
   it('streams results in completion order', async () => {
     const { coordinator } = createCoordinator(tools());
     const seen: ToolCallResult[] = [];
