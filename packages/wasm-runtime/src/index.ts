@@ -18,5 +18,6 @@ export {
 } from './errors';
 export type { CoreValue, HostImports, ReturnKind, WasiConfig } from './instance/types';
 export type { ModuleCacheStats } from './module-cache';
+export type { ExportedItem } from './transpile-cache';
 export { type WasmCallResult, type WasmInstanceHandle, WasmModule } from './wasm-module';
 export { createWasmRuntime, WasmRuntime, type WasmRuntimeStats } from './wasm-runtime';

@@ -110,6 +110,7 @@ export class ModuleLoader {
       instantiate,
       coreModules,
       imports: transpiled.imports,
+      exports: transpiled.exports,
     };
   }
 

@@ -25,6 +25,8 @@ export interface TranspiledComponent {
   >;
   /** WIT interfaces the component imports, as the bindings look them up. */
   readonly imports: readonly string[];
+  /** Top-level exports: functions of the world and exported interfaces. */
+  readonly exports: readonly ExportedItem[];
   /** Whether this call transpiled (false when the disk cache had it). */
   readonly transpiled: boolean;
   /** Whether an existing entry failed verification and was rebuilt. */
@@ -32,12 +34,24 @@ export interface TranspiledComponent {
 }
 
 interface Manifest {
-  readonly format: 1;
+  readonly format: 2;
   readonly jcoVersion: string;
   readonly componentSha256: string;
   readonly entry: string;
   readonly imports: readonly string[];
+  readonly exports: readonly ExportedItem[];
   readonly files: Record<string, { readonly sha256: string; readonly bytes: number }>;
+}
+
+/** One export of a module or component, as `module.exports()` lists it. */
+export interface ExportedItem {
+  /**
+   * Name as the module exports it. For components, the name jco's bindings use: camelCase
+   * functions, and each interface under both its short name and its full WIT name.
+   */
+  readonly name: string;
+  /** A callable function, or a WIT interface whose functions are called as `iface.fn`. */
+  readonly kind: 'function' | 'interface';
 }
 
 const ENTRY_NAME = 'component';
@@ -103,10 +117,11 @@ async function readEntry(directory: string): Promise<ReadResult> {
   }
 
   if (
-    manifest.format !== 1 ||
+    manifest.format !== 2 ||
     typeof manifest.files !== 'object' ||
     manifest.files === null ||
-    !Array.isArray(manifest.imports)
+    !Array.isArray(manifest.imports) ||
+    !Array.isArray(manifest.exports)
   ) {
     return { status: 'corrupt' };
   }
@@ -137,6 +152,7 @@ async function readEntry(directory: string): Promise<ReadResult> {
       entryPath: join(directory, manifest.entry),
       coreModules,
       imports: manifest.imports,
+      exports: manifest.exports,
     },
   };
 }
@@ -147,7 +163,7 @@ async function writeEntry(
   componentSha256: string,
   version: string,
 ): Promise<void> {
-  const { files, imports } = await transpile(component);
+  const { files, imports, exports } = await transpile(component);
   const temporary = `${directory}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(temporary, { recursive: true });
 
@@ -158,11 +174,12 @@ async function writeEntry(
       manifestFiles[name] = { sha256: sha256(bytes), bytes: bytes.length };
     }
     const manifest: Manifest = {
-      format: 1,
+      format: 2,
       jcoVersion: version,
       componentSha256,
       entry: `${ENTRY_NAME}.js`,
       imports,
+      exports,
       files: manifestFiles,
     };
     await writeFile(join(temporary, MANIFEST), JSON.stringify(manifest, null, 2));
@@ -178,7 +195,7 @@ async function writeEntry(
 
 async function transpile(
   component: Uint8Array,
-): Promise<{ files: Record<string, Uint8Array>; imports: string[] }> {
+): Promise<{ files: Record<string, Uint8Array>; imports: string[]; exports: ExportedItem[] }> {
   const jco = await import('@bytecodealliance/jco');
   let output: Awaited<ReturnType<typeof jco.transpile>>;
   try {
@@ -207,7 +224,13 @@ async function transpile(
       files[name] = bytes;
     }
   }
-  return { files, imports: output.imports };
+  const exports = output.exports.map(
+    ([name, kind]): ExportedItem => ({
+      name,
+      kind: kind === 'instance' ? 'interface' : 'function',
+    }),
+  );
+  return { files, imports: output.imports, exports };
 }
 
 function isMissing(error: unknown): boolean {

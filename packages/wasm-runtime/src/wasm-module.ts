@@ -14,6 +14,7 @@ import { fromWorkerError, toFileUrl, toWorkerModule } from './isolation/worker-m
 import type { WorkerPool } from './isolation/worker-pool';
 import type { ModuleLoader } from './module-loader';
 import type { RuntimeMetrics } from './runtime-metrics';
+import type { ExportedItem } from './transpile-cache';
 
 /** The outcome of a successful call. */
 export interface WasmCallResult<T = unknown> {
@@ -109,6 +110,26 @@ export class WasmModule {
   /** Number of idle instances pooled for reuse. */
   get idleInstances(): number {
     return this.#idle.length;
+  }
+
+  /**
+   * Lists the exports a caller can use, loading the module first if needed. Internal
+   * exports (`cabi_*` canonical-ABI helpers and the fuel counter) are left out.
+   *
+   * @example
+   * import { createWasmRuntime } from '@agentnode/wasm-runtime';
+   *
+   * const tool = createWasmRuntime().load(bytes);
+   * const names = (await tool.exports()).map((item) => item.name);
+   */
+  async exports(): Promise<ExportedItem[]> {
+    const prepared = await this.#prepare();
+    if (prepared.kind === 'component') {
+      return [...prepared.exports];
+    }
+    return WebAssembly.Module.exports(prepared.module)
+      .filter((item) => item.kind === 'function' && !item.name.startsWith('cabi_'))
+      .map((item) => ({ name: item.name, kind: 'function' as const }));
   }
 
   /**

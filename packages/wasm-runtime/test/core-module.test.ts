@@ -81,6 +81,20 @@ describe('core module calls', () => {
     await runtime.close();
   });
 
+  it('lists callable exports without internals', async () => {
+    const runtime = createWasmRuntime({ cacheDirectory });
+    const tool = runtime.load(await coreModule('limits'));
+
+    const names = (await tool.exports()).map((item) => item.name);
+
+    expect(names).toContain('add');
+    expect(names).toContain('echo');
+    expect(names).not.toContain('cabi_post_echo');
+    expect(names).not.toContain('memory');
+    expect(names).not.toContain('agentnode:fuel');
+    await runtime.close();
+  });
+
   it('rejects an unknown export with LINK_ERROR naming it', async () => {
     const runtime = createWasmRuntime({ cacheDirectory });
     const tool = runtime.load(await coreModule('limits'));

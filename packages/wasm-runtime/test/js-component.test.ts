@@ -87,6 +87,14 @@ describe('JavaScript component (componentize-js)', () => {
     },
   );
 
+  it('lists functions and interfaces', async () => {
+    const items = await tool.exports();
+
+    expect(items).toContainEqual({ name: 'parseNumber', kind: 'function' });
+    expect(items).toContainEqual({ name: 'tally', kind: 'interface' });
+    expect(items).toContainEqual({ name: 'test:toolkit/tally', kind: 'interface' });
+  });
+
   it('stops a JavaScript infinite loop with OUT_OF_FUEL', async () => {
     const error = await failure(tool.call('spin', [], { fuelLimit: 50_000_000 }));
 

@@ -1,3 +1,4 @@
+import type { ExportedItem } from '../transpile-cache';
 import {
   type InstantiateComponent,
   instantiateComponent,
@@ -19,6 +20,7 @@ export interface PreparedComponent {
   readonly instantiate: InstantiateComponent;
   readonly coreModules: ReadonlyMap<string, WebAssembly.Module>;
   readonly imports: readonly string[];
+  readonly exports: readonly ExportedItem[];
 }
 
 /** The loaded form of a module, ready to instantiate. */

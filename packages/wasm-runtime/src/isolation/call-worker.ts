@@ -50,6 +50,7 @@ async function toPrepared(module: WorkerModule): Promise<PreparedModule> {
     instantiate: await importBindings(module.entryPath),
     coreModules: new Map(module.coreModules),
     imports: module.imports,
+    exports: [],
   };
 }
 
