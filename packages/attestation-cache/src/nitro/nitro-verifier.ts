@@ -119,7 +119,8 @@ const HEX = /^(?:[0-9a-f]{2})*$/;
  *
  * @example
  * import { createNitroVerifier } from '@agentnode/attestation-cache';
- * const verifier = createNitroVerifier({ expectedPcrs: { 0: 'a1b2...' }, maxAgeMs: 300_000 });
+ * // imagePcr0: the enclave image's PCR0 as 96 hex digits (48 bytes).
+ * const verifier = createNitroVerifier({ expectedPcrs: { 0: imagePcr0 }, maxAgeMs: 300_000 });
  * const result = await verifier.verify(documentBytes);
  * console.log(result.claims.moduleId, new Date(result.expiresAt));
  */
