@@ -9,7 +9,7 @@
  *   count is an upper bound. It depends only on the path through loops and calls,
  *   which makes it deterministic.
  * - Memory: every defined memory gets a declared maximum no larger than the cap, so
- *   `memory.grow` past the cap returns -1 the way the specification says it fails.
+ *   `memory.grow` past the cap returns -1, the failure result the specification defines.
  *   A memory (defined or imported) whose minimum exceeds the cap is rejected.
  *
  * The counter is a global the module defines, not one it imports: V8 reaches an
