@@ -12,12 +12,27 @@ const BROKEN_PREFIXES = workerData.brokenCodePrefixes;
 let database;
 let statements;
 
+// Opens the connection. A failure is reported to the query that needed it, and the
+// next query tries again, so a missing file never crashes the worker in a loop.
 function open() {
-  database = new Database(workerData.path, { readonly: true });
-  for (const statement of workerData.pragmaStatements) {
-    database.pragma(statement);
+  const opened = new Database(workerData.path, { readonly: true });
+  try {
+    for (const statement of workerData.pragmaStatements) {
+      opened.pragma(statement);
+    }
+  } catch (error) {
+    opened.close();
+    throw error;
   }
+  database = opened;
   statements = new Map();
+}
+
+function close() {
+  if (database?.open) {
+    database.close();
+  }
+  database = undefined;
 }
 
 function prepare(sql) {
@@ -91,15 +106,18 @@ function readPragmas() {
 
 function isBroken(error) {
   const code = typeof error?.code === 'string' ? error.code : '';
-  return BROKEN_PREFIXES.some((prefix) => code.startsWith(prefix)) || !database.open;
+  return BROKEN_PREFIXES.some((prefix) => code.startsWith(prefix)) || !database?.open;
 }
 
 function handle(message) {
+  if (database === undefined) {
+    open();
+  }
   if (message.op === 'pragmas') {
     return { value: readPragmas(), transfer: [] };
   }
   if (message.op === 'reopen') {
-    database.close();
+    close();
     open();
     return { value: true, transfer: [] };
   }
@@ -129,7 +147,11 @@ function handle(message) {
   return { value: rows, transfer };
 }
 
-open();
+try {
+  open();
+} catch {
+  // Reported to the first query instead, which opens again.
+}
 parentPort.on('message', (message) => {
   try {
     const { value, transfer } = handle(message);
@@ -137,12 +159,8 @@ parentPort.on('message', (message) => {
   } catch (error) {
     const broken = isBroken(error);
     if (broken) {
-      try {
-        database.close();
-        open();
-      } catch {
-        // Reopening failed too; the next query reports it.
-      }
+      // The next query opens a fresh connection.
+      close();
     }
     parentPort.postMessage({
       id: message.id,

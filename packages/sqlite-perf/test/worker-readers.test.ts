@@ -73,6 +73,31 @@ describe('reader workers', () => {
     expect(await db.read((conn) => conn.all('SELECT * FROM files'))).toEqual([]);
   });
 
+  it('reports a missing file per query and recovers', async () => {
+    const db = await workerDb(1);
+    const { rmSync } = await import('node:fs');
+    for (const suffix of ['', '-wal', '-shm']) {
+      rmSync(db.path + suffix, { force: true });
+    }
+    db.checkHealth();
+    await db.write((tx) =>
+      tx.exec('CREATE TABLE files (id INTEGER PRIMARY KEY, name TEXT, body BLOB)'),
+    );
+    await db.write((tx) => tx.run("INSERT INTO files (name) VALUES ('new')"));
+
+    // The worker reopens on the new file instead of crashing.
+    let rows: unknown[] = [];
+    for (let attempt = 0; attempt < 50; attempt++) {
+      rows = await db.query('SELECT name FROM files').catch(() => []);
+      if (rows.length > 0) {
+        break;
+      }
+    }
+
+    expect(rows).toEqual([{ name: 'new' }]);
+    expect(db.stats().workers.size).toBe(1);
+  });
+
   it('rejects readerThreads for an in-memory database', async () => {
     const { openDatabase } = await import('../src/index');
 
