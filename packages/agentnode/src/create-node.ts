@@ -1,142 +1,242 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type AttestationGate,
-  type ConfigValues,
-  type Logger,
-  type RetryPolicy,
-  ToolCoordinator,
-  type ToolExecutor,
-} from '@agentnode/core';
-import {
-  createMetricsRegistry,
-  MetricsRegistry,
-  type MetricsRegistryConfig,
-} from '@agentnode/metrics';
-import { AgentNode } from './agent-node';
-import { NodeError } from './errors';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AttestationCache, createNitroVerifier } from '@agentnode/attestation-cache';
+import { ContainerPool, createContainerPool } from '@agentnode/container-pool';
+import { type Logger, ToolCoordinator, type ToolExecutor } from '@agentnode/core';
+import { createMetricsRegistry, MetricsRegistry } from '@agentnode/metrics';
+import { createWasmRuntime, WasmRuntime } from '@agentnode/wasm-runtime';
+import { AgentNode, type NodeResource } from './agent-node';
+import { createAttestationGate } from './attestation-gate';
+import { createContainerExecutor } from './executors/container-executor';
 import { createFunctionExecutor } from './executors/function-executor';
+import { createWasmExecutor } from './executors/wasm-executor';
+import { checkNodeConfig, type NodeConfig } from './node-config';
+import { type NodeStore, openNodeStore } from './store';
 
-/** What {@link createNode} takes. Every option is optional. */
-export interface NodeConfig {
-  /**
-   * Identifies the node in logs and container labels.
-   * @default `node-` and 8 random hex digits
-   */
-  nodeId?: string;
-  /**
-   * The registry every subsystem records into, or options for a new one.
-   * A registry passed in is left open by `close()`.
-   * @default a new registry with system metrics on
-   */
-  metrics?: MetricsRegistry | MetricsRegistryConfig;
-  /** Where caught errors and lifecycle events are reported. @default errors to stderr */
-  logger?: Logger;
-  /** Calls of one batch running at once. @default 32 */
-  concurrency?: number;
-  /** Time limit of one attempt when neither the call nor the tool sets one. @default 60_000 */
-  defaultTimeoutMs?: number;
-  /** Retry policy of tools and calls that set none. @default no retry */
-  retry?: RetryPolicy;
-  /** Node-wide config values by router key without version, merged over tool defaults. */
-  toolConfig?: Readonly<Record<string, ConfigValues>>;
-  /** Executors for extra tool kinds; `function` is built in. */
-  executors?: readonly ToolExecutor[];
-  /** Decides whether tools of tier `cpu_tee` and above may run; without one they are refused. */
-  attestationGate?: AttestationGate;
-}
+/** Time the Docker engine has to answer at start before the node goes on without containers. */
+const ENGINE_PROBE_TIMEOUT_MS = 5_000;
 
-const CONFIG_KEYS = new Set<keyof NodeConfig>([
-  'nodeId',
-  'metrics',
-  'logger',
-  'concurrency',
-  'defaultTimeoutMs',
-  'retry',
-  'toolConfig',
-  'executors',
-  'attestationGate',
-]);
+/** Warnings and errors to stderr; the default when no logger is given. */
+const STDERR_LOGGER: Logger = Object.freeze({
+  debug: () => {},
+  info: () => {},
+  warn: (message: string, context?: Record<string, unknown>) => {
+    console.warn(`[agentnode] ${message}`, context ?? '');
+  },
+  error: (message: string, context?: Record<string, unknown>) => {
+    console.error(`[agentnode] ${message}`, context ?? '');
+  },
+});
 
 /**
  * Creates an agent node. Needs no configuration: `await createNode()` gives
- * a node that runs `function` tools with its own metrics registry.
+ * a node with a SQLite store and execution log under `./.agentnode/`, a WASM
+ * runtime, an attestation cache, its own metrics registry and, when a Docker
+ * engine answers, a warm container pool.
  *
  * @example
  * import { createNode } from 'agentnode';
- * const node = await createNode();
+ * const node = await createNode({ database: ':memory:' });
  * node.tools.register({ key: 'local:::demo:::echo', kind: 'function', handler: (params) => params });
  * const result = await node.execute('local:::demo:::echo', { text: 'hi' });
  * await node.close();
  */
 export async function createNode(config: NodeConfig = {}): Promise<AgentNode> {
-  checkConfig(config);
+  checkNodeConfig(config);
   const nodeId = config.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
-  const ownsMetrics = !(config.metrics instanceof MetricsRegistry);
-  const metrics =
-    config.metrics instanceof MetricsRegistry
-      ? config.metrics
-      : createMetricsRegistry(config.metrics);
+  const logger = config.logger ?? STDERR_LOGGER;
+  const dataDirectory = resolve(config.dataDirectory ?? '.agentnode');
+  const owned: NodeResource[] = [];
 
   try {
+    const metrics = resolveMetrics(config, owned);
+    const store = await openStore(config, dataDirectory, metrics, logger, owned);
+    const wasm = resolveWasm(config, dataDirectory, metrics, logger, owned);
+    const containers = await resolveContainers(config, nodeId, metrics, logger, owned);
+    const attestations = resolveAttestationCache(config, metrics, logger, owned);
+    const attestationGate =
+      config.attestationGate ??
+      (attestations && config.attestation && config.attestation.evidence
+        ? createAttestationGate({
+            cache: attestations,
+            evidence: config.attestation.evidence,
+            metrics,
+            ...(config.attestation.requirements !== undefined && {
+              requirements: config.attestation.requirements,
+            }),
+          })
+        : undefined);
+
+    const executors: ToolExecutor[] = [
+      createFunctionExecutor(),
+      createContainerExecutor(() => containers.pool, containers.unavailableReason),
+      ...(wasm ? [createWasmExecutor(wasm)] : []),
+      ...(config.executors ?? []),
+    ];
     const coordinator = new ToolCoordinator({
       metrics,
-      executors: [createFunctionExecutor(), ...(config.executors ?? [])],
-      ...(config.logger !== undefined && { logger: config.logger }),
+      logger,
+      executors,
+      ...(store && config.executionLog !== false && { executionLog: store.executionLog }),
+      ...(attestationGate !== undefined && { attestationGate }),
       ...(config.concurrency !== undefined && { concurrency: config.concurrency }),
       ...(config.defaultTimeoutMs !== undefined && { defaultTimeoutMs: config.defaultTimeoutMs }),
       ...(config.retry !== undefined && { retry: config.retry }),
-      ...(config.attestationGate !== undefined && { attestationGate: config.attestationGate }),
     });
     for (const [key, values] of Object.entries(config.toolConfig ?? {})) {
       coordinator.configStore.setNodeConfig(key, values);
     }
 
-    return new AgentNode({ nodeId, coordinator, metrics, ownsMetrics });
+    return new AgentNode({
+      nodeId,
+      coordinator,
+      metrics,
+      logger,
+      store,
+      wasm,
+      containers: containers.pool,
+      attestations,
+      owned,
+      drainTimeoutMs: config.drainTimeoutMs ?? 10_000,
+      handleSignals: config.handleSignals ?? false,
+    });
   } catch (error) {
-    if (ownsMetrics) {
-      metrics.close();
+    // Undo in reverse order of creation; a failure there must not hide the first error.
+    for (const resource of owned.reverse()) {
+      await resource.close().catch(() => {});
     }
     throw error;
   }
 }
 
-function checkConfig(config: NodeConfig): void {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new NodeError(
-      'INVALID_CONFIG',
-      `createNode() takes an options object, got ${String(config)}.`,
-    );
+function resolveMetrics(config: NodeConfig, owned: NodeResource[]): MetricsRegistry {
+  if (config.metrics instanceof MetricsRegistry) {
+    return config.metrics;
   }
-  for (const key of Object.keys(config)) {
-    if (!CONFIG_KEYS.has(key as keyof NodeConfig)) {
-      throw new NodeError(
-        'INVALID_CONFIG',
-        `Unknown createNode() option "${key}"; known options are ${[...CONFIG_KEYS].join(', ')}.`,
-      );
-    }
+
+  const metrics = createMetricsRegistry(config.metrics);
+  owned.push({ name: 'metrics', close: async () => metrics.close() });
+  return metrics;
+}
+
+async function openStore(
+  config: NodeConfig,
+  dataDirectory: string,
+  metrics: MetricsRegistry,
+  logger: Logger,
+  owned: NodeResource[],
+): Promise<NodeStore | undefined> {
+  if (config.database === false) {
+    return undefined;
   }
-  if (
-    config.nodeId !== undefined &&
-    (typeof config.nodeId !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(config.nodeId))
-  ) {
-    throw new NodeError(
-      'INVALID_CONFIG',
-      `Option "nodeId" must be 1 to 64 letters, digits, "_", "." or "-", got ${JSON.stringify(config.nodeId)}.`,
-    );
+
+  const options = typeof config.database === 'object' ? config.database : {};
+  const { path: configuredPath, ...storeConfig } = options;
+  const path =
+    (typeof config.database === 'string' ? config.database : configuredPath) ??
+    join(dataDirectory, 'agentnode.db');
+  if (path !== ':memory:') {
+    mkdirSync(resolve(path, '..'), { recursive: true });
   }
-  if (
-    config.toolConfig !== undefined &&
-    (typeof config.toolConfig !== 'object' || config.toolConfig === null)
-  ) {
-    throw new NodeError(
-      'INVALID_CONFIG',
-      `Option "toolConfig" must map router keys to config objects, got ${String(config.toolConfig)}.`,
-    );
+
+  const store = await openNodeStore(path, { metrics, logger, ...storeConfig });
+  owned.push({ name: 'store', close: () => store.close() });
+  return store;
+}
+
+function resolveWasm(
+  config: NodeConfig,
+  dataDirectory: string,
+  metrics: MetricsRegistry,
+  logger: Logger,
+  owned: NodeResource[],
+): WasmRuntime | undefined {
+  if (config.wasm === false) {
+    return undefined;
   }
-  if (config.executors !== undefined && !Array.isArray(config.executors)) {
-    throw new NodeError(
-      'INVALID_CONFIG',
-      'Option "executors" must be an array of ToolExecutor objects.',
-    );
+  if (config.wasm instanceof WasmRuntime) {
+    return config.wasm;
+  }
+
+  const runtime = createWasmRuntime({
+    cacheDirectory: join(dataDirectory, 'wasm-cache'),
+    metrics,
+    logger,
+    ...config.wasm,
+  });
+  owned.push({ name: 'wasm', close: () => runtime.close() });
+  return runtime;
+}
+
+interface ContainerSetup {
+  pool: ContainerPool | undefined;
+  /** Why container tools cannot run, when `pool` is undefined. */
+  unavailableReason: string;
+}
+
+async function resolveContainers(
+  config: NodeConfig,
+  nodeId: string,
+  metrics: MetricsRegistry,
+  logger: Logger,
+  owned: NodeResource[],
+): Promise<ContainerSetup> {
+  if (config.containers === false) {
+    return { pool: undefined, unavailableReason: 'the node was created with containers: false.' };
+  }
+  if (config.containers instanceof ContainerPool) {
+    return { pool: config.containers, unavailableReason: '' };
+  }
+
+  const pool = createContainerPool({ nodeId, metrics, logger, ...config.containers });
+  try {
+    // start() removes orphans of an earlier run, so it doubles as the engine probe.
+    await withTimeout(pool.start(), ENGINE_PROBE_TIMEOUT_MS, 'the Docker engine did not answer');
+  } catch (error) {
+    await pool.close().catch(() => {});
+    const reason = `no Docker engine answered at node start (${(error as Error).message}).`;
+    logger.warn(`Container tools are disabled: ${reason}`, { nodeId });
+    return { pool: undefined, unavailableReason: reason };
+  }
+
+  owned.push({ name: 'containers', close: () => pool.close() });
+  return { pool, unavailableReason: '' };
+}
+
+function resolveAttestationCache(
+  config: NodeConfig,
+  metrics: MetricsRegistry,
+  logger: Logger,
+  owned: NodeResource[],
+): AttestationCache | undefined {
+  if (config.attestation === false) {
+    return undefined;
+  }
+  const cacheConfig = config.attestation?.cache;
+  if (cacheConfig instanceof AttestationCache) {
+    return cacheConfig;
+  }
+
+  const cache = new AttestationCache({
+    verifiers: [createNitroVerifier()],
+    metrics,
+    logger,
+    ...cacheConfig,
+  });
+  owned.push({ name: 'attestations', close: () => cache.close() });
+  return cache;
+}
+
+async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

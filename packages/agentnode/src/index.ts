@@ -30,6 +30,10 @@ export {
   type EvidenceSource,
   type TierRequirements,
 } from './attestation-gate';
-export { createNode, type NodeConfig } from './create-node';
+export { createNode } from './create-node';
 export { isNodeError, NodeError, type NodeErrorCode } from './errors';
+export { type ContainerToolSpec, createContainerExecutor } from './executors/container-executor';
 export { createFunctionExecutor } from './executors/function-executor';
+export { createWasmExecutor, type WasmToolSpec } from './executors/wasm-executor';
+export type { NodeAttestationConfig, NodeConfig } from './node-config';
+export * from './store';

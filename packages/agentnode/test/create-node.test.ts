@@ -10,7 +10,12 @@ afterEach(async () => {
 });
 
 async function newNode(config: Parameters<typeof createNode>[0] = {}) {
-  const node = await createNode({ metrics: { collectSystem: false }, ...config });
+  const node = await createNode({
+    metrics: { collectSystem: false },
+    database: ':memory:',
+    containers: false,
+    ...config,
+  });
   nodes.push(node);
   return node;
 }
@@ -154,7 +159,11 @@ describe('createNode', () => {
   });
 
   it('serves metrics over HTTP and stops on close', async () => {
-    const node = await createNode({ metrics: { collectSystem: false } });
+    const node = await createNode({
+      metrics: { collectSystem: false },
+      database: ':memory:',
+      containers: false,
+    });
     node.tools.register({ key: 'local:::test:::ping', kind: 'function', handler: () => 'pong' });
     await node.execute('local:::test:::ping');
     const server = await node.serveMetrics({ port: 0 });
@@ -169,7 +178,11 @@ describe('createNode', () => {
   });
 
   it('rejects calls after close', async () => {
-    const node = await createNode({ metrics: { collectSystem: false } });
+    const node = await createNode({
+      metrics: { collectSystem: false },
+      database: ':memory:',
+      containers: false,
+    });
     await Promise.all([node.close(), node.close()]);
 
     await expect(node.execute('local:::test:::ping')).rejects.toSatisfy((error) =>
