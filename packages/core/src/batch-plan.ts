@@ -69,7 +69,11 @@ function dependenciesOf(
   index: number,
   id: string,
   indexById: ReadonlyMap<string, number>,
-): number[] {
+): readonly number[] {
+  if (call.dependsOn === undefined && call.inputs === undefined) {
+    return NO_DEPENDENCIES;
+  }
+
   const { dependsOn = [], inputs = {} } = call;
   if (!Array.isArray(dependsOn)) {
     throw new ToolError(
@@ -100,6 +104,7 @@ function dependenciesOf(
 }
 
 const MAX_CYCLE_IDS_SHOWN = 10;
+const NO_DEPENDENCIES: readonly number[] = Object.freeze([]);
 
 /** Kahn's algorithm: whatever cannot be ordered lies on or behind a cycle. */
 function rejectCycles(planned: readonly PlannedCall[]): void {

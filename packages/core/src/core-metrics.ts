@@ -44,7 +44,7 @@ export class LiveCallCounts {
 export interface ToolMetrics {
   readonly duration: Histogram<'kind' | 'tool' | 'status'>;
   readonly executions: Counter<'kind' | 'tool' | 'status'>;
-  readonly queueWait: Histogram<'kind' | 'tool'>;
+  readonly queueWait: Histogram<'kind'>;
   readonly retries: Counter<'kind' | 'tool'>;
   readonly timeouts: Counter<'kind' | 'tool'>;
   readonly listenerErrors: Counter<'event'>;
@@ -118,8 +118,8 @@ export function createToolMetrics(metrics: MetricsRegistry): ToolMetrics {
     }),
     queueWait: metrics.histogram({
       name: 'agentnode_tool_queue_wait_seconds',
-      help: 'Time a tool call of a batch waited for a concurrency slot.',
-      labelNames: ['kind', 'tool'],
+      help: 'Time a tool call of a batch waited for a concurrency slot. Labelled by kind only, because the wait depends on the batch, not on the tool.',
+      labelNames: ['kind'],
       buckets: QUEUE_WAIT_BUCKETS,
     }),
     retries: metrics.counter({

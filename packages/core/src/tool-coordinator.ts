@@ -448,10 +448,7 @@ export class ToolCoordinator {
     if (this.#metrics) {
       this.#metrics.live.inFlight(tool.kind, 1);
       if (state.inBatch) {
-        this.#metrics.queueWait.observe(
-          { kind: tool.kind, tool: tool.keyWithoutVersion },
-          state.queueWaitMs / 1000,
-        );
+        this.#metrics.queueWait.observe({ kind: tool.kind }, state.queueWaitMs / 1000);
       }
     }
     if (this.#events.has('callStarted')) {

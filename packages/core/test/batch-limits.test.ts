@@ -226,7 +226,7 @@ describe('batch metrics and streams', () => {
       await sampleOf(
         metrics,
         'agentnode_tool_queue_wait_seconds',
-        { tool: SLEEP },
+        { kind: 'function' },
         'agentnode_tool_queue_wait_seconds_count',
       ),
     ).toBe(3);
