@@ -28,8 +28,13 @@ interface ReaderThread {
   readonly worker: Worker;
   readonly connectionId: number;
   readonly pending: Map<number, PendingRequest>;
+  /** `Date.now()` when the worker was started. */
+  readonly startedAt: number;
   exited: boolean;
 }
+
+/** A worker that fails sooner than this after starting is restarted only after this delay, in ms. */
+const RESTART_BACKOFF_MS = 1000;
 
 type WorkerRequest =
   | { op: 'all' | 'get'; sql: string; params: SqlParameters | undefined; integers: IntegerMode }
@@ -99,6 +104,14 @@ export class WorkerReaders {
       if (this.#closed) {
         throw closedError('read');
       }
+    }
+
+    if (this.#threads.length === 0) {
+      throw new SqlitePerfError(
+        'WORKER_FAILED',
+        `Cannot run "${sql}": every reader worker failed and is restarting; retry shortly.`,
+        { sql },
+      );
     }
 
     return this.#send(this.#leastBusy(), { op, sql, params, integers }, sql);
@@ -182,7 +195,13 @@ export class WorkerReaders {
     });
     // An idle worker must not keep the process alive; #send refs it while a query runs.
     worker.unref();
-    const thread: ReaderThread = { worker, connectionId, pending: new Map(), exited: false };
+    const thread: ReaderThread = {
+      worker,
+      connectionId,
+      pending: new Map(),
+      startedAt: Date.now(),
+      exited: false,
+    };
     worker.on('message', (response: WorkerResponse) => this.#settle(thread, response));
     worker.on('error', (error) => this.#fail(thread, error));
     worker.on('exit', (exitCode) => {
@@ -264,11 +283,23 @@ export class WorkerReaders {
       );
     }
     const index = this.#threads.indexOf(thread);
-    if (index >= 0 && !this.#closed) {
-      this.#init.onWorkerFailed?.(error);
-      void thread.worker.terminate();
-      this.#threads[index] = this.#spawn();
+    if (index < 0 || this.#closed) {
+      return;
     }
+    this.#threads.splice(index, 1);
+    this.#init.onWorkerFailed?.(error);
+    void thread.worker.terminate();
+    // A worker that fails right after starting would fail again at once; the delay
+    // keeps that from turning into a busy restart loop.
+    if (Date.now() - thread.startedAt >= RESTART_BACKOFF_MS) {
+      this.#threads.push(this.#spawn());
+      return;
+    }
+    setTimeout(() => {
+      if (!this.#closed) {
+        this.#threads.push(this.#spawn());
+      }
+    }, RESTART_BACKOFF_MS).unref();
   }
 }
 
