@@ -150,8 +150,9 @@ export class WasmModule {
    * them to JavaScript.
    *
    * Note: in-process (`isolation: 'none'`) a running guest cannot be interrupted; a
-   * call that returns after its deadline fails with `TIMEOUT` and its result is dropped.
-   * Fuel is what stops runaway guests there.
+   * call that returns after its deadline fails with `TIMEOUT`, and one whose signal
+   * fired meanwhile fails with `ABORTED`, its result dropped. Fuel is what stops
+   * runaway guests there.
    *
    * @throws WasmRuntimeError with codes `OUT_OF_FUEL`, `TIMEOUT`, `ABORTED`, `TRAP`,
    * `LINK_ERROR`, `INVALID_MODULE`, `MEMORY_LIMIT`, `INVALID_ARGUMENT`, `RUNTIME_CLOSED`.
@@ -187,6 +188,11 @@ export class WasmModule {
     if (durationMs > resolved.timeoutMs) {
       this.#recordCall(exportName, 'error', durationMs, outcome.fuelUsed);
       throw this.#withModule(timedOut(exportName, resolved.timeoutMs, outcome.fuelUsed));
+    }
+    if (resolved.signal?.aborted) {
+      // The signal fired while the guest held the thread; the caller has given up on the result.
+      this.#recordCall(exportName, 'error', durationMs, outcome.fuelUsed);
+      throw this.#withModule(aborted(exportName, resolved.signal));
     }
 
     this.#recordCall(exportName, 'ok', durationMs, outcome.fuelUsed);

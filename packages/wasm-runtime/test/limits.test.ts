@@ -172,6 +172,19 @@ describe('deadlines', () => {
     await runtime.close();
   });
 
+  it('fails an in-process call whose signal fired while it ran with ABORTED', async () => {
+    const controller = new AbortController();
+    const runtime = createWasmRuntime({ cacheDirectory });
+    const tool = runtime.load(await coreModule('host-import'), {
+      imports: { env: { double: (value: number) => value, sleep: () => controller.abort() } },
+    });
+
+    const error = await failure(tool.call('nap', [0], { signal: controller.signal }));
+
+    expect(error.code).toBe('ABORTED');
+    await runtime.close();
+  });
+
   it('rejects a call whose signal already fired with ABORTED', async () => {
     const runtime = createWasmRuntime({ cacheDirectory });
     const tool = runtime.load(await coreModule('limits'));
