@@ -50,6 +50,7 @@ export async function run(options: SuiteOptions): Promise<BenchRow[]> {
     await parallelVersusSequential(options, 1, 'Async', 'sequential vs parallel (100)', '10 ms'),
   );
   rows.push(...(await coordinatorOverhead(options)));
+  rows.push(await batchOverhead(options));
   rows.push(await configOverride(options));
   rows.push(...(await spawnRows(options)));
   rows.push(...(await sharingRows(options)));
@@ -168,6 +169,38 @@ async function coordinatorOverhead(options: SuiteOptions): Promise<BenchRow[]> {
   }
 
   return rows;
+}
+
+/** Times a batch of 100 no-op calls through executeMany against Promise.all of the direct calls. */
+async function batchOverhead(options: SuiteOptions): Promise<BenchRow> {
+  const handler = (params: Readonly<Record<string, unknown>>) => params.n;
+  const coordinator = createBenchCoordinator(createMetricsRegistry({ collectSystem: false }));
+  coordinator.registry.register({ key: NOOP_KEY, kind: 'function', handler });
+  const calls = Array.from({ length: 100 }, (_, n) => ({ key: NOOP_KEY, params: { n } }));
+
+  const row = await compare(
+    {
+      area: 'Coordinator',
+      operation: 'overhead per call in a batch of 100 no-op calls, with metrics',
+    },
+    {
+      name: 'agentnode executeMany()',
+      batch: calls.length,
+      fn: () => coordinator.executeMany(calls),
+    },
+    {
+      name: 'Promise.all of the functions called directly',
+      batch: calls.length,
+      fn: () => Promise.all(calls.map(async (call) => handler(call.params))),
+    },
+    options,
+  );
+  await coordinator.close();
+
+  return {
+    ...row,
+    note: `${((row.median - row.baselineMedian) / 1_000).toFixed(2)} µs added per call`,
+  };
 }
 
 /** Times the merged config of a tool with three layers, from the cache against a deep copy per call. */
