@@ -15,7 +15,10 @@ export interface PooledContainer {
   readonly container: Docker.Container;
   readonly connection: RunnerConnection;
   state: 'idle' | 'busy' | 'stopping';
+  /** Time the container last finished a call; a liveness ping does not count as use. */
   idleSince: number;
+  /** True while a liveness probe runs; the container stays idle but no call may take it. */
+  probing: boolean;
   /** Whether Docker runs a health check in it; unknown until the first liveness pass. */
   dockerHealth: boolean | undefined;
 }
@@ -225,9 +228,12 @@ export class SpecPool {
   }
 
   #takeIdle(): PooledContainer | undefined {
-    for (;;) {
-      const container = this.#idle.pop();
-      if (container === undefined) return undefined;
+    // The most recently used container sits at the end, so its caches are the warmest.
+    for (let index = this.#idle.length - 1; index >= 0; index -= 1) {
+      const container = this.#idle[index]!;
+      if (container.probing) continue;
+
+      this.#idle.splice(index, 1);
       if (container.connection.failure || !container.engine.up) {
         this.discard(container, container.engine.up ? 'exited' : 'engine');
         continue;
@@ -235,6 +241,7 @@ export class SpecPool {
       container.state = 'busy';
       return container;
     }
+    return undefined;
   }
 
   #offer(container: PooledContainer): void {
@@ -380,6 +387,7 @@ export class SpecPool {
         ...launched,
         state: 'busy',
         idleSince: Date.now(),
+        probing: false,
         dockerHealth: undefined,
       };
       this.#containers.add(container);
@@ -430,19 +438,34 @@ export class SpecPool {
     for (const container of expired.slice(0, removable)) this.discard(container, 'idle');
   }
 
+  /**
+   * Probes every idle container. A probed container stays in the idle list with its
+   * `idleSince` unchanged, so probes never postpone its idle expiry; calls skip it until
+   * the probe ends.
+   */
   async #checkLiveness(): Promise<void> {
     const { settings } = this.#runtime;
-    const checks = [...this.#idle].map(async (container) => {
-      this.#idle = this.#idle.filter((entry) => entry !== container);
-      container.state = 'busy';
-      const failure = await this.#probe(container, settings.livenessTimeoutMs);
-      if (failure === undefined) {
-        this.release(container);
-        return;
-      }
-      this.healthFailed(failure.check, container.engine, container.id, failure.reason);
-      this.discard(container, failure.check === 'docker_health' ? 'docker_health' : 'liveness');
-    });
+    const checks = this.#idle
+      .filter((container) => !container.probing)
+      .map(async (container) => {
+        container.probing = true;
+        const failure = await this.#probe(container, settings.livenessTimeoutMs);
+        container.probing = false;
+        // Removed meanwhile: expired, dropped with its engine, or the pool closed.
+        if (container.state !== 'idle') return;
+
+        if (failure !== undefined) {
+          this.healthFailed(failure.check, container.engine, container.id, failure.reason);
+          this.discard(container, failure.check === 'docker_health' ? 'docker_health' : 'liveness');
+          return;
+        }
+
+        // A call that arrived during the probe found no free container and waits.
+        if (this.#waiters.length > 0) {
+          this.#idle = this.#idle.filter((entry) => entry !== container);
+          this.#offer(container);
+        }
+      });
     await Promise.all(checks);
   }
 

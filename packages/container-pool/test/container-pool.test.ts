@@ -368,6 +368,22 @@ describe.skipIf(!hasDocker)('ContainerPool scaling and health', () => {
     expect(await listContainers([`agentnode.pool=${pool.name}`])).toHaveLength(1);
   });
 
+  it('removes idle containers although liveness pings them', async () => {
+    const { sh: image } = await testImages();
+    const pool = pools.create({ livenessIntervalMs: 200 });
+    const spec: ContainerSpec = { image, runner: 'sh', min: 0, max: 3, idleTtlMs: 800 };
+    await Promise.all([0, 1, 2].map(() => pool.run(spec, { code: 'sleep 0.3' })));
+    expect(pool.stats().specs[0]?.idle).toBe(3);
+
+    // Pings every 200 ms must not count as use, or the 800 ms TTL never passes.
+    const emptied = await eventually(() => {
+      const stats = pool.stats().specs[0];
+      return stats?.idle === 0 && stats.busy === 0 && stats.stopping === 0;
+    }, 6_000);
+    expect(emptied).toBe(true);
+    expect(await listContainers([`agentnode.pool=${pool.name}`])).toHaveLength(0);
+  });
+
   it('replaces a container that fails its liveness ping', async () => {
     const { sh: image } = await testImages();
     const metrics = createMetricsRegistry({ collectSystem: false });
