@@ -73,7 +73,7 @@ export interface WasmModuleConfig {
   /**
    * Path or file URL of an ES module whose default export is the host imports object,
    * loaded inside the worker for `isolation: 'worker'` calls (functions cannot be
-   * sent to a worker).
+   * sent to a worker), and in-process when `imports` is not given.
    */
   readonly hostModule?: string | URL;
   /** WASI arguments, environment and preopened directories. @default none */

@@ -7,10 +7,11 @@ import {
   type WasmModuleConfig,
 } from './config';
 import { isWasmRuntimeError, WasmRuntimeError } from './errors';
+import { loadHostModule, toFileUrl } from './instance/host-module';
 import { callMetered, mapFailure } from './instance/metered-call';
 import { createInstance, type PreparedModule } from './instance/prepared-module';
 import type { HostImports, MeteredInstance, ReturnKind } from './instance/types';
-import { fromWorkerError, toFileUrl, toWorkerModule } from './isolation/worker-messages';
+import { fromWorkerError, toWorkerModule } from './isolation/worker-messages';
 import type { WorkerPool } from './isolation/worker-pool';
 import type { ModuleLoader } from './module-loader';
 import type { RuntimeMetrics } from './runtime-metrics';
@@ -359,12 +360,23 @@ export class WasmModule {
     options: ResolvedCallOptions,
     exportName: string,
   ): Promise<MeteredInstance> {
-    const instance = createInstance(prepared, this.#imports, this.#config.wasi);
+    const instance = this.#hostImports().then((imports) =>
+      createInstance(prepared, imports, this.#config.wasi),
+    );
     return withDeadline(instance, started + options.timeoutMs, options, exportName).catch(
       (error: unknown) => {
         throw this.#withModule(mapInstantiationError(error));
       },
     );
+  }
+
+  /** In-process host imports: the `imports` given, else the `hostModule`'s default export. */
+  #hostImports(): Promise<HostImports> {
+    const hostModule = this.#config.hostModule;
+    if (this.#config.imports !== undefined || hostModule === undefined) {
+      return Promise.resolve(this.#imports);
+    }
+    return loadHostModule(hostModule);
   }
 
   #release(instance: MeteredInstance, options: ResolvedCallOptions): void {
@@ -402,6 +414,10 @@ export class WasmModule {
           returns: options.returns,
           fuelLimit: options.fuelLimit,
           hostModule: hostModule === undefined ? undefined : toFileUrl(hostModule),
+          instanceKey:
+            options.instance === 'reuse'
+              ? `${this.sha256}|${hostModule ?? ''}|${JSON.stringify(this.#config.wasi ?? {})}`
+              : undefined,
           wasi: this.#config.wasi,
         },
         started + options.timeoutMs,

@@ -90,6 +90,30 @@ describe('worker isolation', () => {
     expect(runtime.stats().workers).toBeLessThanOrEqual(2);
   });
 
+  it('reuses worker instances unless fresh ones are asked for', async () => {
+    const single = createWasmRuntime({ cacheDirectory, maxWorkers: 1 });
+    const tool = single.load(await coreModule('limits'));
+
+    const first = await tool.call('next', [], { isolation: 'worker' });
+    const second = await tool.call('next', [], { isolation: 'worker' });
+    const fresh = await tool.call('next', [], { isolation: 'worker', instance: 'fresh' });
+
+    expect(first.value).toBe(1);
+    expect(second.value).toBe(2);
+    expect(fresh.value).toBe(1);
+    await single.close();
+  });
+
+  it('loads the host module in-process too', async () => {
+    const tool = runtime.load(await coreModule('host-import'), {
+      hostModule: join(fixturesDirectory, 'blocking-host.mjs'),
+    });
+
+    const result = await tool.call('quadruple', [4]);
+
+    expect(result.value).toBe(16);
+  });
+
   it('refuses in-process host functions for a worker call', async () => {
     const tool = runtime.load(await coreModule('host-import'), {
       imports: { env: { double: (value: number) => value, sleep: () => undefined } },

@@ -3,16 +3,19 @@
  * main thread, which terminates the worker when the call's deadline passes.
  */
 
-import { pathToFileURL } from 'node:url';
 import { parentPort } from 'node:worker_threads';
-import { isWasmRuntimeError, WasmRuntimeError } from '../errors';
+import { isWasmRuntimeError } from '../errors';
 import { importBindings } from '../instance/component-instance';
+import { loadHostModule } from '../instance/host-module';
 import { callMetered } from '../instance/metered-call';
 import { createInstance, type PreparedModule } from '../instance/prepared-module';
-import type { HostImports } from '../instance/types';
+import type { MeteredInstance } from '../instance/types';
 import type { WorkerError, WorkerModule, WorkerRequest, WorkerResponse } from './protocol';
 
-const hostModules = new Map<string, Promise<HostImports>>();
+/** Idle instances by instance key, for calls that allow reuse. */
+const idle = new Map<string, MeteredInstance[]>();
+const MAX_IDLE_PER_KEY = 4;
+const MAX_KEYS = 32;
 
 parentPort?.on('message', (request: WorkerRequest) => {
   run(request).then(
@@ -23,10 +26,9 @@ parentPort?.on('message', (request: WorkerRequest) => {
 });
 
 async function run(request: WorkerRequest): Promise<WorkerResponse> {
-  const prepared = await toPrepared(request.module);
-  const hostImports =
-    request.hostModule === undefined ? {} : await loadHostImports(request.hostModule);
-  const instance = await createInstance(prepared, hostImports, request.wasi);
+  const key = request.instanceKey;
+  const instance =
+    (key === undefined ? undefined : idle.get(key)?.pop()) ?? (await instantiate(request));
   const outcome = callMetered(
     instance,
     request.exportName,
@@ -34,12 +36,37 @@ async function run(request: WorkerRequest): Promise<WorkerResponse> {
     request.returns,
     request.fuelLimit,
   );
+  if (key !== undefined && instance.reusable && (outcome.ok || outcome.reusable)) {
+    release(key, instance);
+  }
+
   if (outcome.ok) {
     return { id: request.id, ok: true, value: outcome.value, fuelUsed: outcome.fuelUsed };
   }
   return { id: request.id, ok: false, error: flatten(outcome.error), fuelUsed: outcome.fuelUsed };
 }
 
+async function instantiate(request: WorkerRequest): Promise<MeteredInstance> {
+  const prepared = await toPrepared(request.module);
+  const hostImports =
+    request.hostModule === undefined ? {} : await loadHostModule(request.hostModule);
+  return createInstance(prepared, hostImports, request.wasi);
+}
+
+function release(key: string, instance: MeteredInstance): void {
+  let instances = idle.get(key);
+  if (instances === undefined) {
+    if (idle.size >= MAX_KEYS) {
+      // Drop the least recently added module's instances.
+      idle.delete(idle.keys().next().value!);
+    }
+    instances = [];
+    idle.set(key, instances);
+  }
+  if (instances.length < MAX_IDLE_PER_KEY) {
+    instances.push(instance);
+  }
+}
 async function toPrepared(module: WorkerModule): Promise<PreparedModule> {
   if (module.kind === 'module') {
     return module;
@@ -52,26 +79,6 @@ async function toPrepared(module: WorkerModule): Promise<PreparedModule> {
     imports: module.imports,
     exports: [],
   };
-}
-
-function loadHostImports(url: string): Promise<HostImports> {
-  let loaded = hostModules.get(url);
-  if (loaded === undefined) {
-    loaded = import(url.startsWith('file:') ? url : pathToFileURL(url).href).then(
-      (namespace: { default?: unknown }) => {
-        const imports = namespace.default;
-        if (typeof imports !== 'object' || imports === null) {
-          throw new WasmRuntimeError(
-            'INVALID_ARGUMENT',
-            `The host module ${url} must default-export an object of host imports.`,
-          );
-        }
-        return imports as HostImports;
-      },
-    );
-    hostModules.set(url, loaded);
-  }
-  return loaded;
 }
 
 function flatten(error: unknown): WorkerError {

@@ -21,6 +21,11 @@ export interface WorkerRequest {
   readonly args: readonly unknown[];
   readonly returns: ReturnKind;
   readonly fuelLimit: number;
+  /**
+   * Identity of the instance's module, host imports and WASI settings. A worker keeps
+   * idle instances under it for reuse; without it every call gets a fresh instance.
+   */
+  readonly instanceKey: string | undefined;
   /** URL of an ES module whose default export is the host imports object. */
   readonly hostModule: string | undefined;
   readonly wasi: WasiConfig | undefined;

@@ -1,6 +1,5 @@
 /** Conversions between a prepared module or call and the messages a worker exchanges. */
 
-import { pathToFileURL } from 'node:url';
 import { WasmRuntimeError } from '../errors';
 import type { PreparedModule } from '../instance/prepared-module';
 import type { WorkerError, WorkerModule, WorkerResponse } from './protocol';
@@ -30,13 +29,4 @@ export function fromWorkerError(response: Extract<WorkerResponse, { ok: false }>
     Object.defineProperty(rebuilt, 'payload', { value: error.payload, enumerable: true });
   }
   return rebuilt;
-}
-
-/** Turns a path or URL into the file URL string a worker imports. */
-export function toFileUrl(location: string | URL): string {
-  return location instanceof URL
-    ? location.href
-    : location.startsWith('file:')
-      ? location
-      : pathToFileURL(location).href;
 }
