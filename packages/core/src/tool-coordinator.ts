@@ -77,6 +77,8 @@ export class ToolCoordinator {
   /** Random per coordinator, so call ids of two coordinators never collide. */
   readonly #callIdPrefix = `${randomBytes(6).toString('hex')}-`;
   #callSequence = 0;
+  /** Results of the batches still running. */
+  readonly #batches = new Set<Promise<ToolCallResult[]>>();
   #runningCalls = 0;
   #onIdle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
@@ -293,6 +295,8 @@ export class ToolCoordinator {
     this.#root.abort(
       new ToolError('ABORTED', 'The call was aborted because the coordinator is closing.'),
     );
+    // Batches first: their queued calls end a few microtasks after the abort.
+    await Promise.all(this.#batches);
     if (this.#runningCalls > 0) {
       await new Promise<void>((resolve) => {
         this.#onIdle = resolve;
@@ -363,8 +367,10 @@ export class ToolCoordinator {
     const results = run.run().then((all) => {
       clearTimeout(timer);
       scope.dispose();
+      this.#batches.delete(results);
       return all;
     });
+    this.#batches.add(results);
 
     return { results, abort: scope.abort };
   }

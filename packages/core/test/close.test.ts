@@ -35,6 +35,40 @@ describe('ToolCoordinator.close', () => {
     expect(signals.every((signal) => signal.aborted)).toBe(true);
   });
 
+  it('waits for queued batch calls and writes their records', async () => {
+    const records: string[] = [];
+    const { coordinator } = createCoordinator(
+      [
+        {
+          key: 'local:::demo:::wait',
+          kind: 'function',
+          handler: (_p, { signal }) => delay(5_000, signal),
+        },
+      ],
+      {
+        executionLog: { record: (batch) => records.push(...batch.map((record) => record.status)) },
+      },
+    );
+    let settled = false;
+
+    const batch = coordinator
+      .executeMany(
+        Array.from({ length: 50 }, () => ({ key: 'local:::demo:::wait' })),
+        { concurrency: 2 },
+      )
+      .then((results) => {
+        settled = true;
+        return results;
+      });
+    await delay(5);
+    await coordinator.close();
+
+    expect(settled).toBe(true);
+    expect(records).toHaveLength(50);
+    expect(new Set(records)).toEqual(new Set(['aborted']));
+    expect((await batch).every((result) => !result.ok)).toBe(true);
+  });
+
   it('fails later calls with COORDINATOR_CLOSED', async () => {
     const { coordinator } = createCoordinator([
       { key: 'local:::demo:::x', kind: 'function', handler: () => 1 },
