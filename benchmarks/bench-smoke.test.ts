@@ -19,7 +19,7 @@ interface ReportRow {
 }
 
 describe('pnpm bench --quick', () => {
-  it('runs every suite and writes a report', () => {
+  it('runs every suite and writes a report', { timeout: 600_000 }, () => {
     const result = spawnSync(
       process.execPath,
       ['--conditions=source', '--import', 'tsx', 'benchmarks/run.ts', '--quick', '--out', outDir],
