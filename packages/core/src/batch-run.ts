@@ -129,8 +129,8 @@ export class BatchRun {
 
   /**
    * Hands backlog calls to p-limit while fewer than `#window` of them are
-   * there. The backlog holds prepared states only, while every call inside
-   * p-limit also costs its closures and promises, so a batch of 100,000
+   * there. A backlog entry is a prepared state only, but every call inside
+   * p-limit also costs its closures and promises. So a batch of 100,000
    * calls keeps just a few of those alive at a time.
    */
   #feed(): void {

@@ -85,9 +85,9 @@ export function runBounded<T>(
 
     // Started only now: no time can pass while a synchronous task runs, so
     // a task that returns a plain value never pays for a timer. The timer
-    // stays referenced because a caller awaits this run; an unreferenced one
+    // stays referenced because a caller awaits this run. An unreferenced one
     // would let the process exit with that await unsettled when the task
-    // waits on nothing that holds the event loop open. It is always cleared
+    // waits on nothing that keeps the event loop open. It is always cleared
     // when the run settles, so it never outlives the call.
     if (!settled) {
       timer = setTimeout(() => stop(limits.onTimeout()), limits.timeoutMs);

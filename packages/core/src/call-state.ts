@@ -23,7 +23,7 @@ export interface CallRequest {
   readonly onFailure: ((error: ToolError) => void) | undefined;
 }
 
-/** What preparing a call resolved: everything its attempts need. */
+/** Result of preparing a call: everything its attempts need. */
 export interface PreparedCall {
   readonly entry: ToolRegistryEntry;
   readonly params: ToolParams;

@@ -101,7 +101,7 @@ export interface ToolCallFailure extends ToolCallResultBase {
   readonly error: ToolError;
 }
 
-/** How one call ended. Results are values: `execute` and `executeMany` never reject for a failed call. */
+/** Outcome of one call. Results are values: `execute` and `executeMany` never reject for a failed call. */
 export type ToolCallResult<T = unknown> = ToolCallSuccess<T> | ToolCallFailure;
 
 /** Payload of the `callStarted` event: the call left the queue and is about to run. */

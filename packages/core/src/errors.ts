@@ -70,7 +70,7 @@ export interface ToolErrorOptions {
  */
 export class ToolError extends Error {
   override readonly name = 'ToolError';
-  /** What went wrong, as a code a caller can switch on. */
+  /** Kind of failure, as a code a caller can switch on. */
   readonly code: ToolErrorCode;
   /** Router key of the tool involved, if any. */
   readonly key: string | undefined;

@@ -22,7 +22,7 @@ export const silentLogger: Logger = Object.freeze({
 
 /**
  * The default: drops debug, info and warn, and writes errors to stderr, so
- * a failure nobody awaited never goes unseen.
+ * a failure that no caller awaited never goes unseen.
  */
 export const stderrErrorLogger: Logger = Object.freeze({
   debug: ignore,
@@ -35,7 +35,7 @@ export const stderrErrorLogger: Logger = Object.freeze({
 
 /**
  * Wraps `logger` so that a throwing logger cannot fail the call or task
- * being reported on; such an error is dropped, because there is nowhere
+ * being reported on. Such an error is dropped, because there is nowhere
  * left to report it.
  */
 export function guardLogger(logger: Logger): Logger {

@@ -107,7 +107,11 @@ function fieldOf(error: ErrorObject): string {
 
   let path = '';
   for (const segment of segments) {
-    path += /^\d+$/.test(segment) ? `[${segment}]` : path === '' ? segment : `.${segment}`;
+    if (/^\d+$/.test(segment)) {
+      path += `[${segment}]`;
+    } else {
+      path += path === '' ? segment : `.${segment}`;
+    }
   }
 
   return path;

@@ -1,5 +1,5 @@
 /**
- * Where a tool's data may be processed, from least to most protected:
+ * Protection level required where a tool's data is processed, from least to most protected:
  *
  * - `open`: anywhere.
  * - `at_rest`: storage must be encrypted.

@@ -30,7 +30,7 @@ interface TaskMetrics {
  * Runs background tasks so that none fails unseen: each task's success or
  * failure is counted, a failure is logged with the task's name and context,
  * and the returned promise settles to a {@link TaskOutcome} instead of
- * rejecting, so a task nobody awaits can never become an unhandled rejection.
+ * rejecting, so a task that no caller awaits can never become an unhandled rejection.
  *
  * Note: `name` becomes a metric label; keep it to a fixed set of names.
  *

@@ -6,7 +6,7 @@ import { NO_RETRY, resolveRetryPolicy } from './retry-policy';
 import { parseRouterKey, type RouterKey } from './router-key';
 import type { ConfigField, RegisteredTool, ToolDefinition } from './tool-definition';
 
-/** What {@link ToolRegistry} takes. */
+/** Configuration of {@link ToolRegistry}. */
 export interface ToolRegistryConfig {
   /** Executors to register at once, one per kind. @default [] */
   executors?: readonly ToolExecutor[];
@@ -22,7 +22,7 @@ export interface RegisterToolOptions {
   replace?: boolean;
 }
 
-/** Longest timeout accepted: the largest delay `setTimeout` supports. */
+/** Maximum timeout accepted: the largest delay `setTimeout` supports. */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
 
 const DEFINITION_KEYS = new Set([
@@ -209,7 +209,7 @@ export class ToolRegistry {
     return this.get(key) !== undefined;
   }
 
-  /** Every registered tool, in registration order. */
+  /** Returns every registered tool, in registration order. */
   list(): RegisteredTool[] {
     return [...this.#entries.values()].map((entry) => entry.tool);
   }

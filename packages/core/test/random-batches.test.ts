@@ -15,7 +15,7 @@ function random(seed: number): () => number {
 
 const STEP = 'local:::demo:::step';
 
-/** A batch of calls that depend only on earlier calls, so it has no cycle. */
+/** Builds a batch of calls that depend only on earlier calls, so it has no cycle. */
 function randomBatch(next: () => number, size: number): ToolCallRequest[] {
   return Array.from({ length: size }, (_, index) => {
     const dependsOn: string[] = [];

@@ -134,7 +134,7 @@ describe('ToolConfigStore.resolve', () => {
     expect(store.resolve(tool, 'agent-9')).toBe(store.resolve(tool));
   });
 
-  it('copies a layer once so later edits of the input do not leak in', () => {
+  it('isolates a layer from input edits', () => {
     const tool = registered(FIELDS);
     const input = { endpoint: 'http://127.0.0.1:9' };
     const store = new ToolConfigStore();
