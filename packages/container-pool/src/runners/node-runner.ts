@@ -12,7 +12,9 @@
  * - `require` loads Node.js built-ins and modules present in the image.
  *
  * Calls share the process, so globals and module state persist between calls in the same
- * container. Use one-shot mode where a call needs a pristine process.
+ * container. Use one-shot mode where a call needs a pristine process. Output is tied to its
+ * call through `AsyncLocalStorage`: what a call's timers or promises write after the call
+ * returned is dropped, so it never reaches a later call.
  *
  * The source is plain JavaScript in a string, not a function serialized with `toString()`,
  * because build tools rewrite functions (esbuild's `keepNames` adds `__name` calls) into code
@@ -28,8 +30,10 @@
 export const NODE_RUNNER_SOURCE = String.raw`'use strict';
 const writeProtocol = process.stdout.write.bind(process.stdout);
 const writeDiagnostic = process.stderr.write.bind(process.stderr);
+const { AsyncLocalStorage } = require('node:async_hooks');
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
 const compiled = new Map();
+const callContext = new AsyncLocalStorage();
 let capture;
 
 class Exit {
@@ -38,17 +42,15 @@ class Exit {
   }
 }
 
-function append(stream, chunk, encoding) {
+function append(target, stream, chunk, encoding) {
+  // Output of a call that already returned (from a late timer, say) belongs to no running
+  // call; it is dropped so that it cannot reach the call running now.
+  if (target === undefined || target !== capture) return;
   const bytes = Buffer.isBuffer(chunk)
     ? chunk
     : chunk instanceof Uint8Array
       ? Buffer.from(chunk)
       : Buffer.from(String(chunk), typeof encoding === 'string' ? encoding : 'utf8');
-  if (capture === undefined) {
-    // Output after a call settled (from a late timer, say) has no call to go to.
-    writeDiagnostic(bytes);
-    return;
-  }
   const room = capture.maxBytes - capture[stream + 'Bytes'];
   const kept = bytes.length > room ? bytes.subarray(0, Math.max(room, 0)) : bytes;
   capture[stream].push(kept);
@@ -58,7 +60,7 @@ function append(stream, chunk, encoding) {
 
 function patchedWrite(stream) {
   return (chunk, encoding, callback) => {
-    append(stream, chunk, encoding);
+    append(callContext.getStore(), stream, chunk, encoding);
     const done = typeof encoding === 'function' ? encoding : callback;
     if (typeof done === 'function') process.nextTick(done);
     return true;
@@ -87,17 +89,19 @@ async function call(id, code, input, maxBytes) {
     stdout: [], stdoutBytes: 0, stdoutTruncated: false,
     stderr: [], stderrBytes: 0, stderrTruncated: false,
   };
+  const own = capture;
   let exitCode = 0;
   try {
-    const value = await compile(code.toString('utf8'))(input.toString('utf8'), input, require, exit);
-    if (typeof value === 'string' || value instanceof Uint8Array) append('stdout', value);
-    else if (value !== undefined) append('stdout', JSON.stringify(value));
+    const fn = compile(code.toString('utf8'));
+    const value = await callContext.run(own, () => fn(input.toString('utf8'), input, require, exit));
+    if (typeof value === 'string' || value instanceof Uint8Array) append(own, 'stdout', value);
+    else if (value !== undefined) append(own, 'stdout', JSON.stringify(value));
   } catch (error) {
     if (error instanceof Exit) {
       exitCode = error.exitCode;
     } else {
       exitCode = 1;
-      append('stderr', (error instanceof Error ? error.stack : String(error)) + '\n');
+      append(own, 'stderr', (error instanceof Error ? error.stack : String(error)) + '\n');
     }
   }
   const done = capture;
@@ -138,11 +142,14 @@ async function drain() {
   draining = false;
 }
 
+// An error the code leaves uncaught goes to the stderr of its call while that call runs, and is
+// dropped after it returned; the runner keeps serving either way.
 process.on('uncaughtException', (error) => {
-  writeDiagnostic('agentnode runner: uncaught exception: ' + (error && error.stack) + '\n');
+  append(callContext.getStore(), 'stderr', 'Uncaught exception: ' + (error && error.stack) + '\n');
 });
 process.on('unhandledRejection', (reason) => {
-  writeDiagnostic('agentnode runner: unhandled rejection: ' + String(reason) + '\n');
+  const text = reason instanceof Error ? reason.stack : String(reason);
+  append(callContext.getStore(), 'stderr', 'Unhandled rejection: ' + text + '\n');
 });
 if (process.env.AGENTNODE_WORKDIR) process.chdir(process.env.AGENTNODE_WORKDIR);
 

@@ -12,7 +12,14 @@
  *   one byte past the cap;
  * - stderr goes to a file on the `/tmp` tmpfs and is cut to the cap when sent. A program that
  *   writes to stderr without end fills that tmpfs and then gets write errors (ENOSPC) until
- *   its deadline. The file is emptied after every call.
+ *   its deadline.
+ *
+ * The output files are emptied before each call, because a call that kills its own process
+ * group (`kill -9 0`) can kill `head` before it opens, and truncates, the output file. The
+ * runner itself survives that as the container's PID 1, which the kernel shields from
+ * signals sent inside the container. All four call files are emptied again after the
+ * response, so a call's code, input and output do not stay on the tmpfs for the next call
+ * to read.
  *
  * `runner: 'sh'` starts it with `sh -c`; export it to start it another way.
  *
@@ -42,6 +49,8 @@ while IFS=' ' read -r kind id a b c rest; do
     read_exact "$a" "$scratch/code"
     read_exact "$b" "$scratch/in"
     cap=$((c + 1))
+    : > "$scratch/out"
+    : > "$scratch/err"
     ( set +o pipefail; . "$scratch/code" ) < "$scratch/in" 2> "$scratch/err" | head -c "$cap" > "$scratch/out"
     status=$?
     set -- $(wc -c "$scratch/out" "$scratch/err")
@@ -55,6 +64,9 @@ while IFS=' ' read -r kind id a b c rest; do
       head -c "$out_bytes" "$scratch/out"
       head -c "$err_bytes" "$scratch/err"
     fi
+    : > "$scratch/code"
+    : > "$scratch/in"
+    : > "$scratch/out"
     : > "$scratch/err"
     ;;
   *)

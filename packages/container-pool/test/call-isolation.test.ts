@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ContainerSpec } from '../src/index';
+import { dockerAvailable, testImages, testPools } from './images';
+
+const hasDocker = await dockerAvailable();
+const pools = testPools('isolation');
+
+// One container per spec, so every call below reuses the container of the call before it.
+describe.skipIf(!hasDocker)('ContainerPool.run isolation between calls', () => {
+  let sh: ContainerSpec;
+  let node: ContainerSpec;
+
+  beforeAll(async () => {
+    const images = await testImages();
+    sh = { image: images.sh, runner: 'sh', min: 1, max: 1 };
+    node = { image: images.node, runner: 'node', min: 1, max: 1 };
+  });
+  afterAll(() => pools.cleanup());
+
+  it('returns no earlier output to a call that kills its process group', async () => {
+    const pool = pools.create();
+
+    for (let round = 0; round < 5; round += 1) {
+      const secret = await pool.run(sh, { code: `echo SECRET-${round}` });
+      const killer = await pool.run(sh, { code: 'kill -9 0' });
+
+      expect(secret.output).toBe(`SECRET-${round}\n`);
+      expect(killer.containerId).toBe(secret.containerId);
+      expect(killer.output).toBe('');
+      expect(killer.exitCode).toBe(137);
+    }
+  });
+
+  it('drops output a node call writes after it returned', async () => {
+    const pool = pools.create();
+    const early = await pool.run(node, {
+      code: "setTimeout(() => { console.log('LATE'); console.error('LATE'); }, 100); return 'early';",
+    });
+    const later = await pool.run(node, {
+      code: "await new Promise((resolve) => setTimeout(resolve, 400)); return 'later';",
+    });
+
+    expect(early.output).toBe('early');
+    expect(later.containerId).toBe(early.containerId);
+    expect(later.output).toBe('later');
+    expect(later.stderr).toBe('');
+  });
+});
