@@ -66,6 +66,22 @@ describe('worker isolation', () => {
     expect(error.code).toBe('ABORTED');
   });
 
+  it('times out a call still waiting for a busy worker', async () => {
+    const single = createWasmRuntime({ cacheDirectory, maxWorkers: 1 });
+    const tool = single.load(await coreModule('host-import'), {
+      hostModule: join(fixturesDirectory, 'blocking-host.mjs'),
+    });
+
+    const busy = failure(tool.call('nap', [60_000], { isolation: 'worker', timeoutMs: 3_000 }));
+    const queued = await failure(
+      tool.call('quadruple', [1], { isolation: 'worker', timeoutMs: 200 }),
+    );
+
+    expect(queued.code).toBe('TIMEOUT');
+    expect((await busy).code).toBe('TIMEOUT');
+    await single.close();
+  });
+
   it('reports OUT_OF_FUEL and traps from the worker as typed errors', async () => {
     const tool = runtime.load(await coreModule('limits'));
 

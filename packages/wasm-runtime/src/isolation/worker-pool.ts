@@ -23,6 +23,10 @@ interface Task {
   readonly signal: AbortSignal | undefined;
   resolve(response: WorkerResponse): void;
   reject(error: unknown): void;
+  /** While queued: fails the task at its deadline. */
+  queueTimer?: NodeJS.Timeout;
+  /** While queued: fails the task when its signal fires. */
+  onQueuedAbort?: () => void;
 }
 
 interface PoolWorker {
@@ -63,8 +67,12 @@ export class WorkerPool {
     }
 
     return new Promise<WorkerResponse>((resolve, reject) => {
-      this.#queue.push({ request, deadline, signal, resolve, reject });
+      const task: Task = { request, deadline, signal, resolve, reject };
+      this.#queue.push(task);
       this.#dispatch();
+      if (this.#queue.includes(task)) {
+        this.#watchQueued(task);
+      }
     });
   }
 
@@ -76,6 +84,7 @@ export class WorkerPool {
       'The runtime was closed while the call was waiting or running.',
     );
     for (const task of this.#queue.splice(0)) {
+      this.#unwatchQueued(task);
       task.reject(closed);
     }
     const terminations: Promise<number>[] = [];
@@ -97,8 +106,41 @@ export class WorkerPool {
       if (entry === undefined) {
         return;
       }
-      this.#start(entry, this.#queue.shift()!);
+      const task = this.#queue.shift()!;
+      this.#unwatchQueued(task);
+      this.#start(entry, task);
     }
+  }
+
+  /** Fails a task that is still waiting for a worker at its deadline or abort. */
+  #watchQueued(task: Task): void {
+    const drop = (error: WasmRuntimeError) => {
+      const index = this.#queue.indexOf(task);
+      if (index >= 0) {
+        this.#queue.splice(index, 1);
+        this.#unwatchQueued(task);
+        task.reject(error);
+      }
+    };
+    task.queueTimer = setTimeout(
+      () => drop(timedOut(task.request.exportName)),
+      Math.max(0, task.deadline - performance.now()),
+    );
+    task.queueTimer.unref();
+    if (task.signal !== undefined) {
+      const signal = task.signal;
+      task.onQueuedAbort = () => drop(aborted(signal));
+      signal.addEventListener('abort', task.onQueuedAbort, { once: true });
+    }
+  }
+
+  #unwatchQueued(task: Task): void {
+    clearTimeout(task.queueTimer);
+    if (task.onQueuedAbort !== undefined) {
+      task.signal?.removeEventListener('abort', task.onQueuedAbort);
+    }
+    task.queueTimer = undefined;
+    task.onQueuedAbort = undefined;
   }
 
   #start(entry: PoolWorker, task: Task): void {
