@@ -428,8 +428,13 @@ export class ToolCoordinator {
         if (state.scope.aborted) {
           throw state.scope.reason;
         }
-        this.#markStarted(state, prepared.entry.tool);
-        value = await this.#runAttempts(state, prepared);
+        const { tool } = prepared.entry;
+        this.#markStarted(state, tool);
+        // The common case, one attempt of an open tool, skips the retry
+        // loop's async frame.
+        value = await (prepared.retry.maxAttempts === 1 && !requiresAttestation(tool.privacyTier)
+          ? this.#attempt(state, prepared, 1)
+          : this.#runAttempts(state, prepared));
       } catch (raw) {
         error = this.#toCallError(raw, state);
         // Reported before this call's promise settles, so a fail-fast batch
@@ -448,7 +453,8 @@ export class ToolCoordinator {
 
   #markStarted(state: CallState, tool: RegisteredTool): void {
     state.started = true;
-    state.runStartMs = performance.now();
+    // A call outside a batch never waits, so it reuses its ready time.
+    state.runStartMs = state.inBatch ? performance.now() : state.readyAt;
     state.queueWaitMs = state.runStartMs - state.readyAt;
 
     if (this.#metrics) {
@@ -470,29 +476,15 @@ export class ToolCoordinator {
   }
 
   async #runAttempts(state: CallState, prepared: PreparedCall): Promise<unknown> {
-    const { entry, params, config, retry, timeoutMs } = prepared;
-    const { tool, executor } = entry;
+    const { retry } = prepared;
+    const { tool } = prepared.entry;
     if (requiresAttestation(tool.privacyTier)) {
       await this.#checkAttestation(state, tool);
     }
 
     for (let attempt = 1; ; attempt++) {
-      state.attempts = attempt;
       try {
-        return await runBounded(
-          (signal) => executor.run(new Invocation(state, tool, params, config, attempt, signal)),
-          {
-            timeoutMs,
-            scope: state.scope,
-            onTimeout: () => attemptTimeout(tool.key, timeoutMs),
-            onLateRejection: (error) =>
-              this.#logger.debug('A tool rejected after its call had already ended.', {
-                callId: state.callId,
-                key: tool.key,
-                error,
-              }),
-          },
-        );
+        return await this.#attempt(state, prepared, attempt);
       } catch (raw) {
         const error = this.#toCallError(raw, state);
         if (attempt >= retry.maxAttempts || state.scope.aborted || !isRetryable(error, retry)) {
@@ -514,6 +506,28 @@ export class ToolCoordinator {
         await sleep(delayMs, state.scope);
       }
     }
+  }
+
+  /** Runs one attempt under the call's time limit and scope. */
+  #attempt(state: CallState, prepared: PreparedCall, attempt: number): Promise<unknown> {
+    const { entry, params, config, timeoutMs } = prepared;
+    const { tool, executor } = entry;
+    state.attempts = attempt;
+
+    return runBounded(
+      (signal) => executor.run(new Invocation(state, tool, params, config, attempt, signal)),
+      {
+        timeoutMs,
+        scope: state.scope,
+        onTimeout: () => attemptTimeout(tool.key, timeoutMs),
+        onLateRejection: (error) =>
+          this.#logger.debug('A tool rejected after its call had already ended.', {
+            callId: state.callId,
+            key: tool.key,
+            error,
+          }),
+      },
+    );
   }
 
   #countRetry(tool: RegisteredTool, error: ToolError): void {
