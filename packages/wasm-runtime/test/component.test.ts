@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { createWasmRuntime, isWasmRuntimeError } from '../src/index';
-import { cacheDirectory, echoComponent } from './fixtures';
+import { cacheDirectory, echoComponent, randomComponent } from './fixtures';
 import { failure } from './helpers';
 
 setFlagsFromString('--expose-gc');
@@ -79,6 +79,30 @@ describe('component calls', () => {
     await tool.call('shout', ['hi there']);
 
     expect(messages).toEqual(['hi there']);
+    await runtime.close();
+  });
+
+  it('links WASI interfaces from the preview 2 shim', async () => {
+    const runtime = createWasmRuntime({ cacheDirectory });
+    const tool = runtime.load(await randomComponent());
+
+    const first = await tool.call<bigint>('roll');
+    const second = await tool.call<bigint>('roll');
+
+    expect(typeof first.value).toBe('bigint');
+    expect(second.value).not.toBe(first.value);
+    await runtime.close();
+  });
+
+  it('lets host imports replace a WASI interface', async () => {
+    const runtime = createWasmRuntime({ cacheDirectory });
+    const tool = runtime.load(await randomComponent(), {
+      imports: { 'wasi:random/random@0.2.0': { getRandomU64: () => 42n } },
+    });
+
+    const result = await tool.call('roll');
+
+    expect(result.value).toBe(42n);
     await runtime.close();
   });
 

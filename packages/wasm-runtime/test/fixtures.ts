@@ -34,6 +34,17 @@ export async function echoComponent(): Promise<Uint8Array> {
   });
 }
 
+/** Builds the random component: `random-component.wat` embedded with `random.wit` (imports WASI). */
+export async function randomComponent(): Promise<Uint8Array> {
+  const wat = await readFile(join(fixturesDirectory, 'random-component.wat'), 'utf8');
+  const wit = await readFile(join(fixturesDirectory, 'random.wit'), 'utf8');
+  return cached('random-component', [wat, wit], async () => {
+    const core = await watToWasm('random-component', wat);
+    const embedded = await componentEmbed({ binary: core, witSource: wit, stringEncoding: 'utf8' });
+    return componentNew(embedded);
+  });
+}
+
 /** Builds the JavaScript toolkit component (about ten seconds on a cold cache). */
 export async function toolkitComponent(): Promise<Uint8Array> {
   const [source, wit] = await Promise.all([

@@ -73,8 +73,10 @@ export async function instantiateComponent(
 ): Promise<MeteredInstance> {
   const fuel = new FuelMeter();
   const imports: Record<string, unknown> = {};
+  const hostByInterface = byUnversionedName(hostImports);
   for (const name of requiredImports) {
-    const provided = hostImports[name] ?? wasi[name] ?? wasi[name.replace(/@[^/]*$/, '')];
+    const unversioned = withoutVersion(name);
+    const provided = hostByInterface.get(unversioned) ?? wasi[name] ?? wasi[unversioned];
     if (provided === undefined) {
       throw new WasmRuntimeError(
         'LINK_ERROR',
@@ -158,6 +160,23 @@ class ComponentInstance implements MeteredInstance {
   readBytes(): Uint8Array {
     throw componentMemoryAccess();
   }
+}
+
+/**
+ * Indexes host imports by interface name without its version: jco's bindings look
+ * interfaces up unversioned (`wasi:random/random`), while callers may write the
+ * versioned name from the WIT (`wasi:random/random@0.2.0`).
+ */
+function byUnversionedName(imports: HostImports): Map<string, unknown> {
+  const byName = new Map<string, unknown>();
+  for (const [name, value] of Object.entries(imports)) {
+    byName.set(withoutVersion(name), value);
+  }
+  return byName;
+}
+
+function withoutVersion(name: string): string {
+  return name.replace(/@[^/#]*$/, '');
 }
 
 function componentMemoryAccess(): WasmRuntimeError {

@@ -40,6 +40,7 @@ export async function createInstance(
     prepared.coreModules,
     prepared.imports,
     hostImports,
-    await wasiImportsFor(wasi),
+    // The shim is only loaded for components that import WASI.
+    prepared.imports.some((name) => name.startsWith('wasi:')) ? await wasiImportsFor(wasi) : {},
   );
 }
