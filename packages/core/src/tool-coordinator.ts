@@ -25,7 +25,7 @@ import { describeError, isToolError, ToolError } from './errors';
 import { ExecutionLogWriter } from './execution-log-writer';
 import { guardLogger, type Logger, stderrErrorLogger } from './logger';
 import type { AttestationGate, AttestationRequest, CallStatus, ToolInvocation } from './ports';
-import { type PrivacyTier, requiresAttestation } from './privacy-tier';
+import type { PrivacyTier } from './privacy-tier';
 import { computeRetryDelayMs, type ResolvedRetryPolicy, resolveRetryPolicy } from './retry-policy';
 import { TaskSupervisor } from './task-supervisor';
 import { ToolConfigStore } from './tool-config-store';
@@ -432,7 +432,7 @@ export class ToolCoordinator {
         this.#markStarted(state, tool);
         // The common case, one attempt of an open tool, skips the retry
         // loop's async frame.
-        value = await (prepared.retry.maxAttempts === 1 && !requiresAttestation(tool.privacyTier)
+        value = await (prepared.retry.maxAttempts === 1 && !prepared.entry.requiresAttestation
           ? this.#attempt(state, prepared, 1)
           : this.#runAttempts(state, prepared));
       } catch (raw) {
@@ -478,7 +478,7 @@ export class ToolCoordinator {
   async #runAttempts(state: CallState, prepared: PreparedCall): Promise<unknown> {
     const { retry } = prepared;
     const { tool } = prepared.entry;
-    if (requiresAttestation(tool.privacyTier)) {
+    if (prepared.entry.requiresAttestation) {
       await this.#checkAttestation(state, tool);
     }
 

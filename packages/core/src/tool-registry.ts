@@ -1,7 +1,7 @@
 import { describeError, ToolError } from './errors';
 import { ParameterSchemaCompiler, type ParameterValidator } from './parameter-validator';
 import type { ToolExecutor } from './ports';
-import { isPrivacyTier } from './privacy-tier';
+import { isPrivacyTier, requiresAttestation } from './privacy-tier';
 import { NO_RETRY, resolveRetryPolicy } from './retry-policy';
 import { parseRouterKey, type RouterKey } from './router-key';
 import type { ConfigField, RegisteredTool, ToolDefinition } from './tool-definition';
@@ -45,6 +45,8 @@ export interface ToolRegistryEntry {
   readonly executor: ToolExecutor;
   /** Checks a call's parameters against the tool's compiled schema. */
   readonly validate: ParameterValidator;
+  /** Whether the tool's tier needs the attestation gate, computed once at registration. */
+  readonly requiresAttestation: boolean;
 }
 
 type Entry = ToolRegistryEntry;
@@ -171,6 +173,7 @@ export class ToolRegistry {
       tool,
       executor,
       validate: this.#schemas.compile(tool.parameters, tool.key),
+      requiresAttestation: requiresAttestation(tool.privacyTier),
     };
     this.#entries.set(tool.key, entry);
     this.#versionsOf(tool.keyWithoutVersion).push(entry);
