@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { createWasmRuntime, isWasmRuntimeError } from '../src/index';
+import { buildWatComponent, createWasmRuntime, isWasmRuntimeError } from '../src/index';
 import { cacheDirectory, echoComponent, randomComponent } from './fixtures';
 import { failure } from './helpers';
 
@@ -103,6 +103,34 @@ describe('component calls', () => {
     const result = await tool.call('roll');
 
     expect(result.value).toBe(42n);
+    await runtime.close();
+  });
+
+  it('rejects a component declaring memory above the cap when it loads', async () => {
+    const bytes = await buildWatComponent({
+      wat: '(module (memory (export "memory") 4) (func (export "answer") (result i32) i32.const 42))',
+      wit: 'package test:big; world big { export answer: func() -> u32; }',
+    });
+    const runtime = createWasmRuntime({ cacheDirectory, memoryLimitBytes: 2 * 65536 });
+    const tool = runtime.load(bytes);
+
+    const error = await failure(tool.ready());
+
+    expect(error.code).toBe('MEMORY_LIMIT');
+    await runtime.close();
+  });
+
+  it('rejects bytes jco cannot transpile with INVALID_MODULE', async () => {
+    const runtime = createWasmRuntime({ cacheDirectory });
+    const header = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+    const tool = runtime.load(
+      Uint8Array.from([...header, 0x07, 0x05, 0xff, 0xff, 0xff, 0xff, 0xff]),
+    );
+
+    const error = await failure(tool.call('anything'));
+
+    expect(tool.kind).toBe('component');
+    expect(error.code).toBe('INVALID_MODULE');
     await runtime.close();
   });
 
