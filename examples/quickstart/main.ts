@@ -1,135 +1,370 @@
 /**
- * Quick start: a node with three function tools runs an agent-style batch in
- * parallel over real text files, then prints the results and its metrics.
+ * The quick start: an agent-style pipeline over a directory of real text files.
  *
- *   pnpm demo [directory]    (default: Markdown files of the installed dependencies)
+ *   pnpm demo [directory] [--limit N] [--serve]
+ *
+ * A function tool reads each file, a WebAssembly component computes its word
+ * statistics, a sandboxed container (when Docker answers) computes its SHA-256
+ * digest and gzip size. Results go into SQLite in batches, a few queries run on
+ * the reader pool, and the index advisor says which indexes would help them.
+ * Default directory: the Markdown files of the installed dependencies.
  */
-import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { createNode } from 'agentnode';
+import { parseArgs } from 'node:util';
+import { buildLocalImage, busyboxRootfs } from '@agentnode/container-pool';
+import { type AgentNode, createNode, type MetricsServer, type ToolCallRequest } from 'agentnode';
+import { listTextFiles, readTextFile } from './files';
+import { formatMs, ProgressBar, quantile, table } from './report';
+import { buildWordStats, type TextStats } from './wasm/word-stats/build';
 
-const MAX_FILES = 40;
-const root = resolve(
-  process.argv[2] ?? join(import.meta.dirname, '..', '..', 'node_modules', '.pnpm'),
-);
-
-const node = await createNode({ metrics: { collectSystem: false } });
-
-node.tools.register({
-  key: 'local:::demo:::list_markdown',
-  kind: 'function',
-  description: 'Lists Markdown files under a directory.',
-  parameters: {
-    type: 'object',
-    properties: { dir: { type: 'string' }, limit: { type: 'integer', minimum: 1 } },
-    required: ['dir'],
-  },
-  handler: async ({ dir, limit }) => listMarkdown(dir as string, limit as number),
-});
-
-node.tools.register({
-  key: 'local:::demo:::text_stats',
-  kind: 'function',
-  description: 'Counts bytes, lines and words of a text file.',
-  parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
-  handler: async ({ path }) => {
-    const text = await readFile(path as string, 'utf8');
-    return {
-      bytes: Buffer.byteLength(text),
-      lines: text.split('\n').length,
-      words: text.split(/\s+/).filter(Boolean).length,
-    };
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+// `pnpm demo -- --limit 5` passes the `--` on; drop it so the options still parse.
+const argv = process.argv.slice(2);
+const { values: options, positionals } = parseArgs({
+  args: argv[0] === '--' ? argv.slice(1) : argv,
+  allowPositionals: true,
+  options: {
+    limit: { type: 'string', default: '150' },
+    serve: { type: 'boolean', default: false },
   },
 });
-
-node.tools.register({
-  key: 'local:::demo:::sha256',
-  kind: 'function',
-  description: 'SHA-256 digest of a file.',
-  parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
-  handler: async ({ path }) =>
-    createHash('sha256')
-      .update(await readFile(path as string))
-      .digest('hex'),
-});
-
-const listed = await node.execute<string[]>('local:::demo:::list_markdown', {
-  dir: root,
-  limit: MAX_FILES,
-});
-if (!listed.ok) {
-  console.error(`Could not list ${root}: ${listed.error.message}`);
-  await node.close();
-  process.exit(1);
+const limit = Number(options.limit);
+if (!Number.isInteger(limit) || limit < 1) {
+  fail(`--limit must be a positive integer, got "${options.limit}".`);
 }
-if (listed.value.length === 0) {
-  console.error(`No Markdown files under ${root}.`);
-  await node.close();
-  process.exit(1);
+
+const root = resolve(positionals[0] ?? join(repoRoot, 'node_modules', '.pnpm'));
+if (!existsSync(root)) {
+  fail(`Directory not found: ${root}. Pass an existing directory of text files.`);
+}
+if (!statSync(root).isDirectory()) {
+  fail(`${root} is a file, not a directory. Pass the directory that contains it.`);
 }
 
 const startedAt = performance.now();
-const calls = listed.value.flatMap((path, index) => [
-  { id: `stats-${index}`, key: 'local:::demo:::text_stats', params: { path } },
-  { id: `digest-${index}`, key: 'local:::demo:::sha256', params: { path } },
-]);
-const results = await node.executeMany(calls, { concurrency: 8, timeoutMs: 5_000 });
-const wallMs = performance.now() - startedAt;
+const files = await listTextFiles(root, limit);
+if (files.length === 0) {
+  fail(`No text files (.md, .markdown, .txt, .rst) under ${root}. Pass a directory that has some.`);
+}
+console.log(`agentnode quick start: ${files.length} text files under ${root}`);
 
-console.log(`${listed.value.length} files under ${root}\n`);
-console.log('file                                                    bytes   words  sha256');
-for (const [index, path] of listed.value.entries()) {
-  const stats = results[index * 2];
-  const digest = results[index * 2 + 1];
-  const failure = [stats, digest].find((result) => result?.ok === false);
-  if (failure && !failure.ok) {
-    console.log(`${relative(root, path).slice(-52).padEnd(52)}  failed: ${failure.error.message}`);
-    continue;
-  }
-  if (!stats?.ok || !digest?.ok) {
-    continue;
-  }
-  const { bytes, words } = stats.value as { bytes: number; words: number };
-  console.log(
-    `${relative(root, path).slice(-52).padEnd(52)} ${String(bytes).padStart(8)} ${String(words).padStart(7)}  ${String(digest.value).slice(0, 12)}`,
-  );
+const dataDirectory = join(repoRoot, '.agentnode');
+const databasePath = join(dataDirectory, 'demo.db');
+for (const suffix of ['', '-wal', '-shm']) {
+  rmSync(databasePath + suffix, { force: true });
 }
 
-const failed = results.filter((result) => !result.ok).length;
-console.log(`\n${results.length} calls in ${wallMs.toFixed(1)} ms, ${failed} failed\n`);
-console.log('metrics recorded:');
-const text = await node.metrics.metrics();
-for (const line of text.split('\n')) {
-  if (
-    line.startsWith('agentnode_tool_executions_total') ||
-    line.startsWith('agentnode_tool_execution_duration_seconds_count')
-  ) {
-    console.log(`  ${line}`);
+const node = await createNode({
+  dataDirectory,
+  database: databasePath,
+  logger: {
+    debug() {},
+    info() {},
+    warn: (message) => console.error(`warning: ${message}`),
+    error: (message) => console.error(`error: ${message}`),
+  },
+});
+const server = await serveMetricsNear(node, 3690);
+await registerTools(node);
+
+const calls = planCalls();
+const durations = new Map<string, number[]>();
+const failuresByKind = new Map<string, number>();
+const progress = new ProgressBar('running', calls.length);
+node.on('callFinished', (event) => {
+  const list = durations.get(event.kind) ?? [];
+  list.push(event.durationMs);
+  durations.set(event.kind, list);
+  if (event.status !== 'ok') {
+    failuresByKind.set(event.kind, (failuresByKind.get(event.kind) ?? 0) + 1);
   }
+  progress.tick(event.status === 'ok');
+});
+
+const results = await node.executeMany(calls, { concurrency: 8, timeoutMs: 60_000 });
+progress.finish();
+const byId = new Map(results.map((result) => [result.id, result]));
+
+const rows = await storeResults();
+await printQueries();
+printSummary();
+
+if (options.serve) {
+  console.log(`\nServing metrics at ${server.url}; press Ctrl-C to stop.`);
+  await new Promise<void>((resolveStop) => process.once('SIGINT', () => resolveStop()));
 }
 await node.close();
 
-async function listMarkdown(dir: string, limit: number): Promise<string[]> {
-  const found: string[] = [];
-  const pending = [dir];
-  while (pending.length > 0 && found.length < limit) {
-    const current = pending.shift()!;
-    const entries = await readdir(current, { withFileTypes: true });
-    for (const entry of entries) {
-      const path = join(current, entry.name);
-      if (
-        entry.isDirectory() ||
-        (entry.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isDirectory())
-      ) {
-        pending.push(path);
-      } else if (entry.isFile() && entry.name.toLowerCase().endsWith('.md')) {
-        found.push(path);
-        if (found.length >= limit) {
-          break;
-        }
-      }
+// ---------------------------------------------------------------------------
+
+async function registerTools(target: AgentNode): Promise<void> {
+  target.tools.register({
+    key: 'local:::demo:::read_file',
+    kind: 'function',
+    description: 'Reads a text file; rejects binary and unreadable files.',
+    parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+    handler: async ({ path }) => readTextFile(path as string),
+  });
+
+  process.stderr.write(
+    'preparing the word-stats WebAssembly component (the first run builds it, about 15 s) ... ',
+  );
+  const buildStart = performance.now();
+  const wordStats = await buildWordStats(join(dataDirectory, 'wasm-cache'));
+  target.tools.register({
+    key: 'local:::demo:::word_stats',
+    kind: 'wasm',
+    description: 'Counts words and finds the most frequent ones, in a WebAssembly sandbox.',
+    parameters: {
+      type: 'object',
+      properties: { text: { type: 'string' }, top: { type: 'integer', minimum: 1 } },
+      required: ['text', 'top'],
+    },
+    spec: {
+      module: wordStats,
+      export: 'analyze',
+      args: (params: Record<string, unknown>) => [params.text, params.top],
+    },
+  });
+  await target.wasm?.load(wordStats, { name: 'local:::demo:::word_stats' }).ready();
+  process.stderr.write(`${formatMs(performance.now() - buildStart)}\n`);
+
+  if (target.containers === undefined) {
+    console.log('No Docker engine answered: the container digest step is skipped.');
+    return;
+  }
+  const image = await buildLocalImage({
+    repository: 'agentnode-demo/busybox',
+    ...(await busyboxRootfs()),
+  }).catch((error: Error) => {
+    console.log(
+      `Could not build the BusyBox image (${error.message}): the container digest step is skipped.`,
+    );
+    return undefined;
+  });
+  if (image === undefined) {
+    return;
+  }
+  target.tools.register({
+    key: 'local:::demo:::digest',
+    kind: 'container',
+    description: 'SHA-256 digest and gzip size of a text, computed in a sandboxed container.',
+    parameters: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
+    spec: {
+      container: { image: image.image, runner: 'sh', min: 2, max: 4 },
+      code: 'f=$(mktemp); cat > "$f"; sha256sum < "$f" | cut -d" " -f1; gzip -9 -c < "$f" | wc -c; rm -f "$f"',
+      input: (params: Record<string, unknown>) => String(params.text),
+    },
+  });
+}
+
+function planCalls(): ToolCallRequest[] {
+  const withDigest = node.tools.has('local:::demo:::digest');
+  return files.flatMap(({ path }, index) => {
+    const read = `read-${index}`;
+    const textOf = (outputs: Readonly<Record<string, unknown>>) =>
+      (outputs[read] as { text: string }).text;
+    const steps: ToolCallRequest[] = [
+      { id: read, key: 'local:::demo:::read_file', params: { path } },
+      {
+        id: `stats-${index}`,
+        key: 'local:::demo:::word_stats',
+        dependsOn: [read],
+        params: (outputs) => ({ text: textOf(outputs), top: 10 }),
+      },
+    ];
+    if (withDigest) {
+      steps.push({
+        id: `digest-${index}`,
+        key: 'local:::demo:::digest',
+        dependsOn: [read],
+        params: (outputs) => ({ text: textOf(outputs) }),
+      });
+    }
+    return steps;
+  });
+}
+
+interface FileRow {
+  path: string;
+  bytes: number;
+  words: number;
+  unique_words: number;
+  sha256: string | null;
+  gzip_bytes: number | null;
+}
+
+async function storeResults(): Promise<FileRow[]> {
+  const database = node.store!.database;
+  await database.write((connection) => {
+    connection.exec(`CREATE TABLE demo_files (
+      path TEXT PRIMARY KEY, bytes INTEGER NOT NULL, words INTEGER NOT NULL,
+      unique_words INTEGER NOT NULL, sha256 TEXT, gzip_bytes INTEGER)`);
+    connection.exec(
+      'CREATE TABLE demo_words (path TEXT NOT NULL, word TEXT NOT NULL, count INTEGER NOT NULL)',
+    );
+  });
+
+  const fileRows: FileRow[] = [];
+  const wordRows: { path: string; word: string; count: number }[] = [];
+  for (const [index, file] of files.entries()) {
+    const read = byId.get(`read-${index}`);
+    const stats = byId.get(`stats-${index}`);
+    const digest = byId.get(`digest-${index}`);
+    if (!read?.ok || !stats?.ok) {
+      continue;
+    }
+    const path = relative(root, file.path);
+    const { bytes } = read.value as { bytes: number };
+    const { words, uniqueWords, topWords } = stats.value as TextStats;
+    const [sha256, gzipBytes] = digest?.ok ? String(digest.value).split('\n') : [];
+    fileRows.push({
+      path,
+      bytes,
+      words,
+      unique_words: uniqueWords,
+      sha256: sha256 ?? null,
+      gzip_bytes: gzipBytes === undefined ? null : Number(gzipBytes),
+    });
+    for (const { word, count } of topWords) {
+      wordRows.push({ path, word, count });
     }
   }
-  return found.sort();
+
+  await database.insertMany('demo_files', fileRows, { chunkSize: 500 });
+  await database.insertMany('demo_words', wordRows, { chunkSize: 500 });
+  return fileRows;
+}
+
+async function printQueries(): Promise<void> {
+  const database = node.store!.database;
+  const queries = {
+    topWords:
+      'SELECT word, SUM(count) AS total, COUNT(*) AS files FROM demo_words GROUP BY word ORDER BY total DESC LIMIT 8',
+    largest: 'SELECT path, bytes, words, gzip_bytes FROM demo_files ORDER BY bytes DESC LIMIT 5',
+    filesWithWord: 'SELECT path, count FROM demo_words WHERE word = ? ORDER BY count DESC LIMIT 5',
+    richest:
+      'SELECT path, unique_words FROM demo_files WHERE words > ? ORDER BY unique_words DESC LIMIT 5',
+  };
+
+  const [topWords, largest] = await Promise.all([
+    database.read((connection) =>
+      connection.all<{ word: string; total: number; files: number }>(queries.topWords),
+    ),
+    database.read((connection) =>
+      connection.all<{ path: string; bytes: number; words: number; gzip_bytes: number | null }>(
+        queries.largest,
+      ),
+    ),
+  ]);
+  const topWord = topWords[0]?.word ?? 'the';
+
+  console.log(`\nTop words across ${rows.length} files (SQLite, reader pool):`);
+  console.log(
+    table(
+      ['word', 'count', 'files'],
+      topWords.map((row) => [row.word, String(row.total), String(row.files)]),
+    ),
+  );
+  console.log('\nLargest files:');
+  console.log(
+    table(
+      ['file', 'bytes', 'words', 'gzip bytes'],
+      largest.map((row) => [
+        shorten(row.path),
+        String(row.bytes),
+        String(row.words),
+        row.gzip_bytes === null ? '-' : String(row.gzip_bytes),
+      ]),
+    ),
+  );
+
+  const advice = await database.adviseIndexes([
+    queries.topWords,
+    queries.largest,
+    { sql: queries.filesWithWord, params: [topWord] },
+    { sql: queries.richest, params: [100] },
+  ]);
+  console.log(
+    '\nIndex advisor (checked with EXPLAIN QUERY PLAN on a sample; nothing was created):',
+  );
+  if (advice.length === 0) {
+    console.log('  no index would change these query plans');
+  }
+  for (const index of advice) {
+    console.log(
+      `  ${index.createSql}\n    helps: ${index.queries
+        .map((query) => (typeof query === 'string' ? query : query))
+        .join('; ')
+        .slice(0, 110)}`,
+    );
+  }
+}
+
+function printSummary(): void {
+  const failedFiles = files
+    .map((file, index) => ({ file, result: byId.get(`read-${index}`) }))
+    .filter(({ result }) => result !== undefined && !result.ok);
+  const wallMs = performance.now() - startedAt;
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+
+  console.log('\nSummary');
+  console.log(
+    `  files: ${files.length} found, ${rows.length} analysed, ${failedFiles.length} skipped`,
+  );
+  for (const { file, result } of failedFiles.slice(0, 5)) {
+    const reason =
+      result && !result.ok
+        ? ((result.error.cause as Error | undefined)?.message ?? result.error.message)
+        : '';
+    console.log(`    skipped ${shorten(relative(root, file.path))}: ${reason}`);
+  }
+  console.log(
+    table(
+      ['  kind', 'calls', 'failed', 'p50', 'p99'],
+      [...durations.entries()].map(([kind, list]) => [
+        `  ${kind}`,
+        String(list.length),
+        String(failuresByKind.get(kind) ?? 0),
+        formatMs(quantile(list, 0.5)),
+        formatMs(quantile(list, 0.99)),
+      ]),
+    ),
+  );
+  const failures = results.filter((result) => !result.ok);
+  console.log(`  calls: ${results.length}, failed: ${failures.length}`);
+  const reasons = new Map<string, number>();
+  for (const result of failures) {
+    if (!result.ok && result.error.code !== 'DEPENDENCY_FAILED') {
+      const cause = result.error.cause as { code?: string; message?: string } | undefined;
+      const message = (cause?.message ?? result.error.message).slice(0, 100);
+      const reason = `${result.key} ${cause?.code ?? result.error.code}: ${message}`;
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+  }
+  for (const [reason, count] of [...reasons].slice(0, 5)) {
+    console.log(`    ${count} x ${reason}`);
+  }
+  console.log(
+    `  wall time: ${formatMs(wallMs)}, peak resident memory: ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+  );
+  console.log(`  metrics: ${server.url} (served while the demo runs; --serve keeps it up)`);
+}
+
+async function serveMetricsNear(target: AgentNode, port: number): Promise<MetricsServer> {
+  try {
+    return await target.serveMetrics({ port });
+  } catch {
+    return target.serveMetrics({ port: 0 }); // The default port is taken, for example by another node.
+  }
+}
+
+function shorten(path: string): string {
+  return path.length > 60 ? `...${path.slice(-57)}` : path;
+}
+
+function fail(message: string): never {
+  console.error(`agentnode demo: ${message}`);
+  process.exit(2);
 }
