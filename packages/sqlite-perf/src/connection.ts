@@ -1,7 +1,14 @@
 import BetterSqlite3 from 'better-sqlite3';
 import type { IntegerMode } from './config';
 import { isBrokenConnectionError, SqlitePerfError, wrapSqliteError } from './errors';
-import { narrowRow, narrowRows, type SqlParameters, toBindable, toNumberIfSafe } from './integers';
+import {
+  hasUnsafeNumber,
+  narrowRow,
+  narrowRows,
+  type SqlParameters,
+  toBindable,
+  toNumberIfSafe,
+} from './integers';
 import { applyPragmas, type ConnectionPragmas, type ConnectionRole, readPragmas } from './pragmas';
 import { StatementCache, type StatementCacheCounters } from './statement-cache';
 
@@ -118,6 +125,7 @@ export class Connection {
    */
   run(sql: string, params?: SqlParameters): RunResult {
     const statement = this.#prepare(sql);
+    statement.safeIntegers(true);
     try {
       const result =
         params === undefined ? statement.run() : statement.run(toBindable(params, sql));
@@ -134,16 +142,10 @@ export class Connection {
     options?: QueryOptions,
   ): T | undefined {
     const statement = this.#prepareQuery(sql);
-    let row: unknown;
-    try {
-      row = params === undefined ? statement.get() : statement.get(toBindable(params, sql));
-    } catch (error) {
-      throw this.#fail(error, sql);
-    }
+    const bound = params === undefined ? undefined : toBindable(params, sql);
+    const rows = this.#read(statement, sql, bound, options?.integers ?? this.#integers, 'get');
 
-    return row === undefined
-      ? undefined
-      : narrowRow(row as T, options?.integers ?? this.#integers, sql);
+    return rows[0] as T | undefined;
   }
 
   /** Runs a query and returns every row. */
@@ -153,14 +155,9 @@ export class Connection {
     options?: QueryOptions,
   ): T[] {
     const statement = this.#prepareQuery(sql);
-    let rows: unknown[];
-    try {
-      rows = params === undefined ? statement.all() : statement.all(toBindable(params, sql));
-    } catch (error) {
-      throw this.#fail(error, sql);
-    }
+    const bound = params === undefined ? undefined : toBindable(params, sql);
 
-    return narrowRows(rows as T[], options?.integers ?? this.#integers, sql);
+    return this.#read(statement, sql, bound, options?.integers ?? this.#integers, 'all') as T[];
   }
 
   /**
@@ -176,6 +173,8 @@ export class Connection {
   ): Generator<T, void, undefined> {
     const statement = this.#prepareQuery(sql);
     const mode = options?.integers ?? this.#integers;
+    // A row already yielded cannot be read again, so iteration always reads exactly.
+    statement.safeIntegers(true);
     let rows: IterableIterator<unknown>;
     try {
       rows =
@@ -208,11 +207,12 @@ export class Connection {
   ): ExecuteResult<T> {
     const statement = this.#prepare(sql);
     const bound = params === undefined ? undefined : toBindable(params, sql);
+    if (statement.reader) {
+      const mode = options?.integers ?? this.#integers;
+      return { rows: this.#read(statement, sql, bound, mode, 'all') as T[] };
+    }
+    statement.safeIntegers(true);
     try {
-      if (statement.reader) {
-        const rows = bound === undefined ? statement.all() : statement.all(bound);
-        return { rows: narrowRows(rows as T[], options?.integers ?? this.#integers, sql) };
-      }
       const result = bound === undefined ? statement.run() : statement.run(bound);
       return {
         rows: [],
@@ -287,6 +287,51 @@ export class Connection {
     }
     try {
       return this.#statements.get(sql);
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+  }
+
+  /**
+   * Runs a statement that returns rows. In `number` mode a read-only statement first
+   * runs with plain numbers, which allocates no bigints. An integer-valued number
+   * beyond ±(2^53 - 1) there is either a REAL or a rounded INTEGER, so the statement
+   * then runs again with exact integers to tell them apart. A statement that writes
+   * (a RETURNING clause) must not run twice and always reads exactly.
+   */
+  #read(
+    statement: BetterSqlite3.Statement,
+    sql: string,
+    bound: SqlParameters | undefined,
+    mode: IntegerMode,
+    op: 'get' | 'all',
+  ): unknown[] {
+    const fast = mode === 'number' && statement.readonly;
+    statement.safeIntegers(!fast);
+    let rows = this.#fetch(statement, sql, bound, op);
+    if (!fast) {
+      return narrowRows(rows, mode, sql);
+    }
+    if (hasUnsafeNumber(rows)) {
+      statement.safeIntegers(true);
+      rows = narrowRows(this.#fetch(statement, sql, bound, op), mode, sql);
+    }
+
+    return rows;
+  }
+
+  #fetch(
+    statement: BetterSqlite3.Statement,
+    sql: string,
+    bound: SqlParameters | undefined,
+    op: 'get' | 'all',
+  ): unknown[] {
+    try {
+      if (op === 'all') {
+        return bound === undefined ? statement.all() : statement.all(bound);
+      }
+      const row = bound === undefined ? statement.get() : statement.get(bound);
+      return row === undefined ? [] : [row];
     } catch (error) {
       throw this.#fail(error, sql);
     }

@@ -141,3 +141,28 @@ export function toNumberIfSafe(value: number | bigint): number | bigint {
     ? Number(value)
     : value;
 }
+
+/**
+ * Whether any row holds an integer-valued number beyond ±(2^53 - 1): a REAL that
+ * large, or an INTEGER that better-sqlite3 rounded on its way to a number.
+ */
+export function hasUnsafeNumber(rows: readonly unknown[]): boolean {
+  for (const row of rows) {
+    if (typeof row !== 'object' || row === null) {
+      continue;
+    }
+    const record = row as Record<string, unknown>;
+    for (const key in record) {
+      const value = record[key];
+      if (
+        typeof value === 'number' &&
+        (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER) &&
+        Number.isInteger(value)
+      ) {
+        return true;
+      }
+    }
+  }
+
+  return false;
+}

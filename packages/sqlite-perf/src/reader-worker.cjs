@@ -43,12 +43,27 @@ function prepare(sql) {
     return statement;
   }
   statement = database.prepare(sql);
-  statement.safeIntegers(true);
   statements.set(sql, statement);
   if (statements.size > workerData.statementCacheSize) {
     statements.delete(statements.keys().next().value);
   }
   return statement;
+}
+
+function hasUnsafeNumber(rows) {
+  for (const row of rows) {
+    for (const key in row) {
+      const value = row[key];
+      if (
+        typeof value === 'number' &&
+        Math.abs(value) > Number.MAX_SAFE_INTEGER &&
+        Number.isInteger(value)
+      ) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 function narrow(row, integers, sql) {
@@ -130,21 +145,30 @@ function handle(message) {
     throw error;
   }
   const params = message.params === undefined ? [] : [message.params];
-  if (message.op === 'get') {
-    const row = narrow(statement.get(...params), message.integers, message.sql);
-    const transfer = [];
-    if (row !== undefined) {
-      collectTransferables([row], transfer);
+  const fetch = () => {
+    if (message.op === 'get') {
+      const row = statement.get(...params);
+      return row === undefined ? [] : [row];
     }
-    return { value: row, transfer };
-  }
-  const rows = statement.all(...params);
-  for (const row of rows) {
-    narrow(row, message.integers, message.sql);
+    return statement.all(...params);
+  };
+  // Plain numbers first, as on the main thread: an integer-valued number beyond
+  // 2^53 is a REAL or a rounded INTEGER, and only an exact second run tells which.
+  const fast = message.integers === 'number' && statement.readonly;
+  statement.safeIntegers(!fast);
+  let rows = fetch();
+  if (!fast || hasUnsafeNumber(rows)) {
+    if (fast) {
+      statement.safeIntegers(true);
+      rows = fetch();
+    }
+    for (const row of rows) {
+      narrow(row, message.integers, message.sql);
+    }
   }
   const transfer = [];
   collectTransferables(rows, transfer);
-  return { value: rows, transfer };
+  return { value: message.op === 'get' ? rows[0] : rows, transfer };
 }
 
 try {

@@ -50,9 +50,8 @@ export class StatementCache {
     }
 
     this.#counters.misses++;
+    // Callers set safeIntegers per call: it depends on the integer mode and the statement.
     const statement = this.#database.prepare(sql);
-    // Integers are always read as bigint and narrowed afterwards, so no value is rounded.
-    statement.safeIntegers(true);
     this.#statements.set(sql, statement);
     this.#mostRecentSql = sql;
     if (this.#statements.size > this.#maxSize) {

@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { isSqlitePerfError } from '../src/index';
 import { openTemp, rejectionOf } from './helpers';
 
+// `loose` has no declared type, so SQLite keeps values as bound: a REAL stays REAL.
 async function numbersTable() {
   const db = openTemp();
-  await db.write((tx) =>
-    tx.exec('CREATE TABLE n (id INTEGER PRIMARY KEY, big INTEGER, loose ANY)'),
-  );
+  await db.write((tx) => tx.exec('CREATE TABLE n (id INTEGER PRIMARY KEY, big INTEGER, loose)'));
   return db;
 }
 
@@ -49,11 +48,14 @@ describe('integers', () => {
     await db.write((tx) => tx.run('INSERT INTO n (loose) VALUES (?)', [5]));
     await db.write((tx) => tx.run('INSERT INTO n (loose) VALUES (:value)', { value: 7 }));
     await db.write((tx) => tx.run('INSERT INTO n (loose) VALUES (?)', [2.5]));
+    await db.write((tx) => tx.run('INSERT INTO n (loose) VALUES (5.0)'));
 
     expect(await db.query('SELECT loose, typeof(loose) AS type FROM n ORDER BY id')).toEqual([
       { loose: 5, type: 'integer' },
       { loose: 7, type: 'integer' },
       { loose: 2.5, type: 'real' },
+      // The same value written as a REAL literal stays REAL in this column.
+      { loose: 5, type: 'real' },
     ]);
   });
 
@@ -74,6 +76,34 @@ describe('integers', () => {
 
     expect(isSqlitePerfError(error, 'UNSAFE_INTEGER')).toBe(true);
     expect((error as Error).message).toContain('"big"');
+  });
+
+  it('returns a REAL beyond 2^53 as a number', async () => {
+    const db = await numbersTable();
+    // A REAL literal: as a parameter, 1e20 would be rejected as an unsafe integer.
+    await db.write((tx) => tx.run('INSERT INTO n (loose) VALUES (1e20)'));
+
+    expect(await db.query('SELECT loose, typeof(loose) AS type FROM n')).toEqual([
+      { loose: 1e20, type: 'real' },
+    ]);
+    expect(await db.read((conn) => conn.get('SELECT loose FROM n'))).toEqual({ loose: 1e20 });
+  });
+
+  it('returns a REAL beyond 2^53 from a reader worker', async () => {
+    const db = openTemp({ readerThreads: 1 });
+    await db.write((tx) => tx.exec('CREATE TABLE n (id INTEGER PRIMARY KEY, loose)'));
+    await db.write((tx) => tx.run('INSERT INTO n (loose) VALUES (1e20)'));
+
+    expect(await db.query('SELECT loose FROM n')).toEqual([{ loose: 1e20 }]);
+  });
+
+  it('raises UNSAFE_INTEGER from a RETURNING clause too', async () => {
+    const db = await numbersTable();
+    const error = await rejectionOf(
+      db.write((tx) => tx.all('INSERT INTO n (big) VALUES (?) RETURNING big', [2n ** 60n + 1n])),
+    );
+
+    expect(isSqlitePerfError(error, 'UNSAFE_INTEGER')).toBe(true);
   });
 
   it('returns every integer as a bigint in bigint mode', async () => {
