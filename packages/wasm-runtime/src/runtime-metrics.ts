@@ -103,7 +103,7 @@ export class RuntimeMetrics {
     fuelUsed.inc(fuel);
   }
 
-  callFailed(module: string, code: WasmRuntimeErrorCode | 'GUEST_ERROR'): void {
+  callFailed(module: string, code: WasmRuntimeErrorCode): void {
     this.#traps?.inc({ module, code });
   }
 }

@@ -446,10 +446,12 @@ export class WasmModule {
     this.#context.metrics.callFinished(this.name, exportName, status, durationMs / 1000, fuelUsed);
   }
 
-  /** Adds the module's identity to a runtime error and counts it. */
+  /**
+   * Adds the module's identity to a runtime error and counts it. Anything else (the err
+   * case of a WIT `result`) is a value the guest returned and passes through uncounted.
+   */
   #withModule(error: unknown): unknown {
     if (!isWasmRuntimeError(error)) {
-      this.#context.metrics.callFailed(this.name, 'GUEST_ERROR');
       return error;
     }
     this.#context.metrics.callFailed(this.name, error.code);
