@@ -15,6 +15,7 @@ const AREA_ORDER = [
   'Database',
   'Memory',
   'Async',
+  'Coordinator',
   'WASM runtime',
   'Containers',
   'Attestation',
