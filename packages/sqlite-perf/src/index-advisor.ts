@@ -2,7 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { describe } from './config';
 import type { Connection } from './connection';
 import { SqlitePerfError } from './errors';
-import { quoteIdentifier } from './identifiers';
+
 import type { SqlParameters } from './integers';
 import { type SqlToken, tokenize } from './sql-tokens';
 
@@ -128,6 +128,7 @@ export function adviseIndexes(
 interface Schema {
   /** CREATE statements of tables, then of indexes, as stored in sqlite_schema. */
   readonly tables: { name: string; sql: string; withoutRowid: boolean }[];
+  /** CREATE statements of indexes and views, run on the copy after the tables. */
   readonly indexSql: string[];
   /** Column names per table name (lower-cased keys). */
   readonly columns: Map<string, { table: string; names: string[] }>;
@@ -139,7 +140,7 @@ interface Schema {
 
 function readSchema(connection: Connection): Schema {
   const entries = connection.all<{ type: string; name: string; tbl_name: string; sql: string }>(
-    "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND type IN ('table', 'index')",
+    "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND type IN ('table', 'index', 'view') ORDER BY type = 'view', rowid",
   );
   const schema: Schema = {
     tables: [],
@@ -429,7 +430,7 @@ function copySample(
     sample.exec(sql);
   }
   for (const table of schema.tables) {
-    const quoted = quoteIdentifier(table.name, 'table');
+    const quoted = quoteName(table.name);
     const { count } = connection.get<{ count: number }>(
       `SELECT count(*) AS count FROM ${quoted}`,
       undefined,
@@ -447,7 +448,7 @@ function copySample(
     const rows = connection.all<Record<string, unknown>>(select, undefined, { integers: 'bigint' });
     const names = schema.columns.get(table.name.toLowerCase())!.names;
     const insert = sample.prepare(
-      `INSERT INTO ${quoted} (${names.map((name) => quoteIdentifier(name, 'column')).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`,
+      `INSERT INTO ${quoted} (${names.map((name) => quoteName(name)).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`,
     );
     sample.transaction(() => {
       for (const row of rows) {
@@ -520,10 +521,8 @@ function evaluateCandidates(
   const usesProbe = (plan: string[], probeName: string) =>
     plan.some((line) => new RegExp(`\\bINDEX ${probeName}\\b`).test(line));
   const createProbe = (probe: (typeof probes)[number]) => {
-    const columns = probe.columns.map((column) => quoteIdentifier(column, 'column')).join(', ');
-    sample.exec(
-      `CREATE INDEX "${probe.probeName}" ON ${quoteIdentifier(probe.table, 'table')} (${columns})`,
-    );
+    const columns = probe.columns.map((column) => quoteName(column)).join(', ');
+    sample.exec(`CREATE INDEX "${probe.probeName}" ON ${quoteName(probe.table)} (${columns})`);
     sample.exec(`ANALYZE "${probe.probeName}"`);
   };
 
@@ -569,8 +568,8 @@ function evaluateCandidates(
       name,
       table: probe.table,
       columns: probe.columns,
-      createSql: `CREATE INDEX IF NOT EXISTS "${name}" ON ${quoteIdentifier(probe.table, 'table')} (${probe.columns
-        .map((column) => quoteIdentifier(column, 'column'))
+      createSql: `CREATE INDEX IF NOT EXISTS "${name}" ON ${quoteName(probe.table)} (${probe.columns
+        .map((column) => quoteName(column))
         .join(', ')})`,
       queries: helped.map((index) => parsed[index]!.sql),
       plans: helped.map((index) => ({
@@ -628,4 +627,10 @@ function pushOnce(list: string[], value: string): void {
   if (!list.includes(value)) {
     list.push(value);
   }
+}
+
+// Names here come from the schema itself, so any name SQLite accepted is valid:
+// quote it, doubling embedded quotes, instead of restricting it to plain identifiers.
+function quoteName(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }

@@ -40,7 +40,7 @@ export { quoteIdentifier } from './identifiers';
 export type { AdvisedQuery, AdviseIndexesOptions, IndexAdvice } from './index-advisor';
 export { type InsertManyOptions, type InsertManyResult, MAX_VARIABLES } from './insert-many';
 export type { SqlParameters } from './integers';
-export { AgentnodeSqliteDialect } from './kysely-dialect';
+export type { AgentnodeSqliteDialect } from './kysely-dialect';
 export type { ConnectionPragmas, ConnectionRole } from './pragmas';
 export type { ReadCallback, ReaderPoolStats } from './reader-pool';
 export type { BeginMode, WriteCallback, WriteOptions } from './writer-queue';

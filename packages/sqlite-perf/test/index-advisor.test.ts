@@ -115,6 +115,34 @@ describe('db.adviseIndexes', () => {
     expect(await db.adviseIndexes(['SELECT * FROM orders WHERE customer_id = ?'])).toEqual([]);
   });
 
+  it('handles quoted names and queries over views', async () => {
+    const db = openTemp();
+    await db.write((tx) =>
+      tx.exec(`
+        CREATE TABLE "order items" (id INTEGER PRIMARY KEY, "order id" INTEGER, sku TEXT);
+        CREATE VIEW skus AS SELECT DISTINCT sku FROM "order items";
+      `),
+    );
+    await db.write((tx) => {
+      for (let id = 0; id < 2_000; id++) {
+        tx.run('INSERT INTO "order items" ("order id", sku) VALUES (?, ?)', [
+          id % 300,
+          `s${id % 40}`,
+        ]);
+      }
+    });
+
+    const advice = await db.adviseIndexes([
+      'SELECT sku FROM "order items" WHERE "order id" = ?',
+      'SELECT * FROM skus',
+    ]);
+
+    expect(advice.map((index) => index.columns)).toEqual([['order id']]);
+    expect(advice[0]!.createSql).toBe(
+      'CREATE INDEX IF NOT EXISTS "idx_order_items_order_id" ON "order items" ("order id")',
+    );
+  });
+
   it('reports a query the planner cannot plan', async () => {
     const db = await shop();
     const error = await rejectionOf(db.adviseIndexes(['SELECT * FROM nowhere WHERE x = 1']));
