@@ -7,6 +7,8 @@ export interface PreparedCall {
   readonly code: Buffer;
   readonly input: Buffer;
   readonly maxOutputBytes: number;
+  /** The call's time limit, for messages; `deadline` is what the pool enforces. */
+  readonly timeoutMs: number;
   readonly deadline: number;
   readonly signal: AbortSignal | undefined;
   readonly started: number;

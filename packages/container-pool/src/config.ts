@@ -4,6 +4,7 @@ import type { DockerEngineConfig } from './engine';
 import { invalidConfig } from './errors';
 import type { Logger } from './logger';
 import type { ContainerSpec } from './spec';
+import { booleanOption, checkKeys, wholeNumber, withMethods } from './validate';
 
 /**
  * Configuration of `createContainerPool`. Every field is optional.
@@ -69,63 +70,85 @@ export interface ContainerPoolConfig {
 export type ResolvedPoolConfig = Required<Omit<ContainerPoolConfig, 'metrics' | 'logger'>> &
   Pick<ContainerPoolConfig, 'metrics' | 'logger'>;
 
+const CONFIG_KEYS = {
+  name: true,
+  nodeId: true,
+  labels: true,
+  engines: true,
+  specs: true,
+  min: true,
+  max: true,
+  idleTtlMs: true,
+  timeoutMs: true,
+  maxOutputBytes: true,
+  maxInputBytes: true,
+  readyTimeoutMs: true,
+  livenessIntervalMs: true,
+  livenessTimeoutMs: true,
+  engineTimeoutMs: true,
+  scaleWindowMs: true,
+  scaleThreshold: true,
+  scaleIncrement: true,
+  oneShotAutoRemove: true,
+  handleSignals: true,
+  metrics: true,
+  logger: true,
+} as const satisfies Record<keyof ContainerPoolConfig, true>;
+
+const ENGINE_KEYS = {
+  name: true,
+  connection: true,
+  maxContainers: true,
+} as const satisfies Record<keyof DockerEngineConfig, true>;
+
+/** dockerode connection options that are easy to put one level too high. */
+const DOCKERODE_KEYS = new Set(['socketPath', 'host', 'port', 'protocol', 'ca', 'cert', 'key']);
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const NAME_RULE = 'use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit';
+
 /** Validates `config` and applies the defaults in one place. */
-export function resolvePoolConfig(config: ContainerPoolConfig): Readonly<ResolvedPoolConfig> {
+export function resolvePoolConfig(config: unknown): Readonly<ResolvedPoolConfig> {
+  const given = (
+    config === undefined ? {} : checkKeys('config', config, CONFIG_KEYS)
+  ) as Readonly<ContainerPoolConfig>;
   const resolved: ResolvedPoolConfig = {
-    name: config.name ?? 'default',
-    nodeId: config.nodeId ?? hostname(),
-    labels: config.labels ?? {},
-    engines: config.engines ?? [{}],
-    specs: config.specs ?? [],
-    min: config.min ?? 0,
-    max: config.max ?? 4,
-    idleTtlMs: config.idleTtlMs ?? 60_000,
-    timeoutMs: config.timeoutMs ?? 300_000,
-    maxOutputBytes: config.maxOutputBytes ?? 1024 * 1024,
-    maxInputBytes: config.maxInputBytes ?? 16 * 1024 * 1024,
-    readyTimeoutMs: config.readyTimeoutMs ?? 30_000,
-    livenessIntervalMs: config.livenessIntervalMs ?? 10_000,
-    livenessTimeoutMs: config.livenessTimeoutMs ?? 2_000,
-    engineTimeoutMs: config.engineTimeoutMs ?? 30_000,
-    scaleWindowMs: config.scaleWindowMs ?? 10_000,
-    scaleThreshold: config.scaleThreshold ?? 3,
-    scaleIncrement: config.scaleIncrement ?? 1,
-    oneShotAutoRemove: config.oneShotAutoRemove ?? true,
-    handleSignals: config.handleSignals ?? false,
-    metrics: config.metrics,
-    logger: config.logger,
+    name: given.name ?? 'default',
+    nodeId: given.nodeId ?? hostname(),
+    labels: given.labels ?? {},
+    engines: given.engines ?? [{}],
+    specs: given.specs ?? [],
+    min: given.min ?? 0,
+    max: given.max ?? 4,
+    idleTtlMs: given.idleTtlMs ?? 60_000,
+    timeoutMs: given.timeoutMs ?? 300_000,
+    maxOutputBytes: given.maxOutputBytes ?? 1024 * 1024,
+    maxInputBytes: given.maxInputBytes ?? 16 * 1024 * 1024,
+    readyTimeoutMs: given.readyTimeoutMs ?? 30_000,
+    livenessIntervalMs: given.livenessIntervalMs ?? 10_000,
+    livenessTimeoutMs: given.livenessTimeoutMs ?? 2_000,
+    engineTimeoutMs: given.engineTimeoutMs ?? 30_000,
+    scaleWindowMs: given.scaleWindowMs ?? 10_000,
+    scaleThreshold: given.scaleThreshold ?? 3,
+    scaleIncrement: given.scaleIncrement ?? 1,
+    oneShotAutoRemove: given.oneShotAutoRemove ?? true,
+    handleSignals: given.handleSignals ?? false,
+    metrics: given.metrics,
+    logger: given.logger,
   };
 
   for (const option of ['name', 'nodeId'] as const) {
     const value = resolved[option];
     // Label values may hold anything, but these also appear in logs and filters.
-    if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(value)) {
-      throw invalidConfig(
-        option,
-        value,
-        'use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit',
-      );
+    if (typeof value !== 'string' || !NAME_PATTERN.test(value)) {
+      throw invalidConfig(option, value, NAME_RULE, 'string');
     }
   }
-  for (const [name, value] of Object.entries(resolved.labels)) {
-    if (name.startsWith('agentnode.') || typeof value !== 'string') {
-      throw invalidConfig(
-        `labels.${name}`,
-        value,
-        'use string values and names outside the reserved "agentnode." prefix',
-      );
-    }
+  checkLabels(resolved.labels);
+  checkEngines(resolved.engines);
+  if (!Array.isArray(resolved.specs)) {
+    throw invalidConfig('specs', resolved.specs, 'list container specs', 'array');
   }
-  if (!Array.isArray(resolved.engines) || resolved.engines.length === 0) {
-    throw invalidConfig('engines', resolved.engines, 'list at least one engine');
-  }
-  const names = new Set<string>();
-  resolved.engines.forEach((engine, index) => {
-    const name = engine.name ?? (index === 0 ? 'local' : `engine-${index}`);
-    if (names.has(name))
-      throw invalidConfig(`engines[${index}].name`, name, 'engine names must be unique');
-    names.add(name);
-  });
 
   wholeNumber('min', resolved.min, 0);
   wholeNumber('max', resolved.max, 1);
@@ -147,14 +170,68 @@ export function resolvePoolConfig(config: ContainerPoolConfig): Readonly<Resolve
     wholeNumber(option, resolved[option], 1);
   }
   for (const option of ['oneShotAutoRemove', 'handleSignals'] as const) {
-    if (typeof resolved[option] !== 'boolean')
-      throw invalidConfig(option, resolved[option], 'use true or false');
+    booleanOption(option, resolved[option]);
+  }
+  if (resolved.logger !== undefined) {
+    withMethods<Logger>('logger', resolved.logger, ['debug', 'info', 'warn', 'error']);
+  }
+  if (resolved.metrics !== undefined) {
+    withMethods<MetricsRegistry>('metrics', resolved.metrics, ['counter', 'histogram', 'gauge']);
   }
   return Object.freeze(resolved);
 }
 
-function wholeNumber(option: string, value: unknown, minimum: number): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum) {
-    throw invalidConfig(option, value, `use a whole number of at least ${minimum}`);
+function checkLabels(labels: unknown): void {
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
+    throw invalidConfig(
+      'labels',
+      labels,
+      'pass an object of label names to string values',
+      'object',
+    );
   }
+  for (const [name, value] of Object.entries(labels)) {
+    if (name.startsWith('agentnode.')) {
+      throw invalidConfig(`labels.${name}`, value, 'names starting with "agentnode." are reserved');
+    }
+    if (typeof value !== 'string') {
+      throw invalidConfig(`labels.${name}`, value, 'use a string value', 'string');
+    }
+  }
+}
+
+function checkEngines(engines: unknown): void {
+  if (!Array.isArray(engines) || engines.length === 0) {
+    throw invalidConfig('engines', engines, 'list at least one engine', 'array');
+  }
+
+  const names = new Set<string>();
+  engines.forEach((engine: unknown, index) => {
+    const option = `engines[${index}]`;
+    const given = checkKeys<DockerEngineConfig>(option, engine, ENGINE_KEYS, (key) =>
+      DOCKERODE_KEYS.has(key) ? `dockerode options go inside "connection"` : undefined,
+    );
+    const name = given.name ?? (index === 0 ? 'local' : `engine-${index}`);
+    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+      throw invalidConfig(`${option}.name`, name, NAME_RULE, 'string');
+    }
+    if (names.has(name)) throw invalidConfig(`${option}.name`, name, 'engine names must be unique');
+    names.add(name);
+
+    const { connection, maxContainers } = given;
+    if (
+      connection !== undefined &&
+      (typeof connection !== 'object' || connection === null || Array.isArray(connection))
+    ) {
+      throw invalidConfig(
+        `${option}.connection`,
+        connection,
+        'pass dockerode connection options, for example { socketPath: "/var/run/docker.sock" }',
+        'object',
+      );
+    }
+    if (maxContainers !== undefined && maxContainers !== Number.POSITIVE_INFINITY) {
+      wholeNumber(`${option}.maxContainers`, maxContainers, 1);
+    }
+  });
 }

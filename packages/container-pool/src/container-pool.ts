@@ -14,6 +14,7 @@ import type { PoolRuntime, RuntimeSettings } from './pool-runtime';
 import { RunnerGone, type RunnerResult } from './runner-connection';
 import { type ContainerSpec, LABELS, type ResolvedSpec, resolveSpec } from './spec';
 import { abortedError, closedError, SpecPool, type SpecPoolStats, short } from './spec-pool';
+import { checkKeys, wholeNumber } from './validate';
 
 /**
  * Per-call options of {@link ContainerPool.run}.
@@ -367,28 +368,27 @@ export class ContainerPool {
     };
   }
 
-  #prepare(options: RunOptions, started: number): PreparedCall {
-    if (typeof options !== 'object' || options === null)
-      throw invalidConfig('options', options, 'pass { code, input?, timeoutMs?, signal? }');
+  #prepare(input: RunOptions, started: number): PreparedCall {
+    const options = checkKeys<RunOptions>('options', input, RUN_OPTION_KEYS);
     if (this.#closing) throw this.#closedError();
 
     const code = toBuffer('options.code', options.code);
-    const input = toBuffer('options.input', options.input ?? '');
+    const stdin = toBuffer('options.input', options.input ?? '');
     const timeoutMs = options.timeoutMs ?? this.#config.timeoutMs;
     const maxOutputBytes = options.maxOutputBytes ?? this.#config.maxOutputBytes;
-    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1)
-      throw invalidConfig('options.timeoutMs', timeoutMs, 'use a whole number of at least 1');
-    if (!Number.isSafeInteger(maxOutputBytes) || maxOutputBytes < 1) {
+    wholeNumber('options.timeoutMs', timeoutMs, 1);
+    wholeNumber('options.maxOutputBytes', maxOutputBytes, 1);
+    if (options.signal !== undefined && !isAbortSignal(options.signal)) {
       throw invalidConfig(
-        'options.maxOutputBytes',
-        maxOutputBytes,
-        'use a whole number of at least 1',
+        'options.signal',
+        options.signal,
+        'pass an AbortSignal, for example AbortSignal.timeout(5_000) or controller.signal',
       );
     }
-    if (code.length + input.length > this.#config.maxInputBytes) {
+    if (code.length + stdin.length > this.#config.maxInputBytes) {
       throw invalidConfig(
         'options.input',
-        `${code.length + input.length} bytes of code and input`,
+        `${code.length + stdin.length} bytes of code and input`,
         `the pool allows ${this.#config.maxInputBytes} bytes (maxInputBytes)`,
       );
     }
@@ -397,8 +397,9 @@ export class ContainerPool {
     }
     return {
       code,
-      input,
+      input: stdin,
       maxOutputBytes,
+      timeoutMs,
       deadline: Date.now() + timeoutMs,
       signal: options.signal,
       started,
@@ -618,6 +619,29 @@ export class ContainerPool {
  */
 export function createContainerPool(config?: ContainerPoolConfig): ContainerPool {
   return new ContainerPool(config);
+}
+
+const RUN_OPTION_KEYS = {
+  code: true,
+  input: true,
+  timeoutMs: true,
+  signal: true,
+  maxOutputBytes: true,
+  mode: true,
+} as const satisfies Record<keyof RunOptions, true>;
+
+/** Accepts any object shaped like an `AbortSignal`, so signals from polyfills work too. */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  if (value instanceof AbortSignal) return true;
+
+  const candidate = value as Partial<AbortSignal> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.aborted === 'boolean' &&
+    typeof candidate.addEventListener === 'function' &&
+    typeof candidate.removeEventListener === 'function'
+  );
 }
 
 function toBuffer(option: string, value: unknown): Buffer {

@@ -1,5 +1,4 @@
 import Docker from 'dockerode';
-import { invalidConfig } from './errors';
 
 /**
  * One Docker engine a pool may place containers on.
@@ -45,14 +44,8 @@ export class Engine {
   constructor(config: DockerEngineConfig, index: number) {
     this.name = config.name ?? (index === 0 ? 'local' : `engine-${index}`);
     this.docker = new Docker(config.connection);
+    // The pool config validated every field before engines are made.
     this.maxContainers = config.maxContainers ?? Number.POSITIVE_INFINITY;
-    if (!(this.maxContainers >= 1)) {
-      throw invalidConfig(
-        `engines[${index}].maxContainers`,
-        config.maxContainers,
-        'use at least 1',
-      );
-    }
   }
 
   /** True while the engine is in rotation. */

@@ -80,23 +80,67 @@ export function isContainerPoolError(
   return value instanceof ContainerPoolError && (code === undefined || value.code === code);
 }
 
-/** Builds an `INVALID_CONFIG` error naming the option, the value and the rule. */
-export function invalidConfig(option: string, value: unknown, rule: string): ContainerPoolError {
+/**
+ * Builds an `INVALID_CONFIG` error naming the option, the value and the rule. With `expected`,
+ * a value of another type is shown with its type, so `"100"` reads as a string, not a number.
+ */
+export function invalidConfig(
+  option: string,
+  value: unknown,
+  rule: string,
+  expected?: ValueType,
+): ContainerPoolError {
+  const actual = typeOf(value);
+  const typeNote =
+    expected !== undefined && actual !== expected && value !== undefined && value !== null
+      ? ` (${article(actual)} ${actual})`
+      : '';
   return new ContainerPoolError(
     'INVALID_CONFIG',
-    `Invalid ${option}: ${describeValue(value)}; ${rule}.`,
+    `Invalid ${option}: ${describeValue(value)}${typeNote}; ${rule}.`,
   );
 }
 
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) {
+/** JavaScript types as messages name them; arrays and null apart from objects. */
+export type ValueType =
+  | 'string'
+  | 'number'
+  | 'boolean'
+  | 'object'
+  | 'array'
+  | 'function'
+  | 'null'
+  | 'undefined'
+  | 'bigint'
+  | 'symbol';
+
+/** The type of `value` for messages: `array` and `null` apart from `object`. */
+export function typeOf(value: unknown): ValueType {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+/** Shows a value in a message: strings quoted, objects as JSON, at most 120 characters. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return clip(JSON.stringify(value));
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol' || typeof value === 'bigint' || typeof value === 'number') {
     return String(value);
   }
+  if (typeof value === 'boolean' || value == null) return String(value);
 
   try {
-    return JSON.stringify(value) ?? typeof value;
+    return clip(JSON.stringify(value) ?? typeof value);
   } catch {
-    return typeof value;
+    return typeOf(value);
   }
+}
+
+function clip(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? 'an' : 'a';
 }

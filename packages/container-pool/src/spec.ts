@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { invalidConfig } from './errors';
 import { NODE_RUNNER_SOURCE } from './runners/node-runner';
 import { SH_RUNNER_SOURCE } from './runners/sh-runner';
+import { booleanOption, checkKeys, nonEmptyString, wholeNumber } from './validate';
 
 /** A runner started as the container's main process; see the protocol in the docs. */
 export type RunnerSpec = 'sh' | 'node' | { readonly command: readonly string[] };
@@ -121,33 +122,82 @@ export interface ResolvedSpec {
   readonly idleTtlMs: number;
 }
 
+const SPEC_KEYS = {
+  image: true,
+  name: true,
+  runner: true,
+  env: true,
+  mounts: true,
+  workdir: true,
+  user: true,
+  memoryBytes: true,
+  cpus: true,
+  pidsLimit: true,
+  tmpfsBytes: true,
+  network: true,
+  capAdd: true,
+  readOnlyRootfs: true,
+  noNewPrivileges: true,
+  healthcheck: true,
+  min: true,
+  max: true,
+  idleTtlMs: true,
+} as const satisfies Record<keyof ContainerSpec, true>;
+
+const MOUNT_KEYS = {
+  source: true,
+  target: true,
+  type: true,
+  readOnly: true,
+} as const satisfies Record<keyof ContainerMount, true>;
+
+const HEALTHCHECK_KEYS = {
+  test: true,
+  intervalMs: true,
+  timeoutMs: true,
+  retries: true,
+  startPeriodMs: true,
+} as const satisfies Record<keyof ContainerHealthcheck, true>;
+
 /** Validates `spec`, applies the defaults and computes the pool key. */
-export function resolveSpec(spec: ContainerSpec, defaults: SpecDefaults): ResolvedSpec {
-  if (typeof spec !== 'object' || spec === null)
-    throw invalidConfig('spec', spec, 'pass an object');
-  if (typeof spec.image !== 'string' || spec.image.trim() === '') {
-    throw invalidConfig('spec.image', spec.image, 'name an image, for example "busybox:1.36"');
-  }
+export function resolveSpec(input: ContainerSpec, defaults: SpecDefaults): ResolvedSpec {
+  const spec = checkKeys<ContainerSpec>('spec', input, SPEC_KEYS);
+  const image = nonEmptyString(
+    'spec.image',
+    spec.image,
+    'name an image, for example "busybox:1.36"',
+  );
 
   const runner = spec.runner ?? 'sh';
   const workdir = spec.workdir ?? '/workspace';
   const resolved = {
-    name: spec.name ?? `${spec.image} ${typeof runner === 'string' ? runner : 'custom'}`,
-    image: spec.image,
+    name:
+      spec.name === undefined
+        ? `${image} ${typeof runner === 'string' ? runner : 'custom'}`
+        : nonEmptyString('spec.name', spec.name, 'use a name that is not blank'),
+    image,
     runner,
     command: runnerCommand(runner),
     env: validateEnv(spec.env ?? {}),
-    mounts: (spec.mounts ?? []).map(validateMount),
+    mounts: validateMounts(spec.mounts ?? []),
     workdir: absolutePath('spec.workdir', workdir),
-    user: spec.user ?? '65534:65534',
+    user: nonEmptyString(
+      'spec.user',
+      spec.user ?? '65534:65534',
+      'use "uid[:gid]" or a user name of the image',
+    ),
     memoryBytes: positiveInteger('spec.memoryBytes', spec.memoryBytes ?? 512 * 1024 * 1024),
     cpus: positiveNumber('spec.cpus', spec.cpus ?? 1),
     pidsLimit: positiveInteger('spec.pidsLimit', spec.pidsLimit ?? 128),
     tmpfsBytes: positiveInteger('spec.tmpfsBytes', spec.tmpfsBytes ?? 64 * 1024 * 1024),
-    network: spec.network ?? 'none',
-    capAdd: [...(spec.capAdd ?? [])],
-    readOnlyRootfs: spec.readOnlyRootfs ?? true,
-    noNewPrivileges: spec.noNewPrivileges ?? true,
+    network: nonEmptyString(
+      'spec.network',
+      spec.network ?? 'none',
+      'name a Docker network mode, for example "none" or "bridge"',
+    ),
+    capAdd: validateCapabilities(spec.capAdd ?? []),
+    readOnlyRootfs: booleanOption('spec.readOnlyRootfs', spec.readOnlyRootfs ?? true),
+    noNewPrivileges: booleanOption('spec.noNewPrivileges', spec.noNewPrivileges ?? true),
     healthcheck: spec.healthcheck,
     min: nonNegativeInteger('spec.min', spec.min ?? defaults.min),
     max: positiveInteger('spec.max', spec.max ?? defaults.max),
@@ -240,16 +290,19 @@ function runnerCommand(runner: RunnerSpec): readonly string[] {
   if (runner === 'sh') return ['sh', '-c', SH_RUNNER_SOURCE];
   if (runner === 'node') return ['node', '-e', NODE_RUNNER_SOURCE];
 
-  const command = (runner as { command?: unknown }).command;
+  const rule = 'use "sh", "node" or { command: [program, ...args] }';
+  if (typeof runner !== 'object' || runner === null)
+    throw invalidConfig('spec.runner', runner, rule);
+  const { command } = checkKeys('spec.runner', runner, { command: true });
   if (
     !Array.isArray(command) ||
     command.length === 0 ||
     !command.every((part) => typeof part === 'string')
   ) {
     throw invalidConfig(
-      'spec.runner',
-      runner,
-      'use "sh", "node" or { command: [program, ...args] }',
+      'spec.runner.command',
+      command,
+      'list a program and its arguments as strings',
     );
   }
   return [...command];
@@ -266,14 +319,20 @@ function healthcheckConfig(check: ContainerHealthcheck): Docker.HealthConfig {
   };
 }
 
-function validateHealthcheck(check: ContainerHealthcheck): void {
+function validateHealthcheck(input: ContainerHealthcheck): void {
+  const check = checkKeys<ContainerHealthcheck>('spec.healthcheck', input, HEALTHCHECK_KEYS);
   if (!Array.isArray(check.test) || check.test.length === 0) {
     throw invalidConfig(
       'spec.healthcheck.test',
       check.test,
       'use Docker\'s form, for example ["CMD", "true"]',
+      'array',
     );
   }
+  if (!check.test.every((part) => typeof part === 'string')) {
+    throw invalidConfig('spec.healthcheck.test', check.test, 'use strings only');
+  }
+  if (check.retries !== undefined) wholeNumber('spec.healthcheck.retries', check.retries, 0);
   for (const field of ['intervalMs', 'timeoutMs', 'startPeriodMs'] as const) {
     const value = check[field];
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
@@ -281,12 +340,21 @@ function validateHealthcheck(check: ContainerHealthcheck): void {
         `spec.healthcheck.${field}`,
         value,
         'use a whole number of milliseconds, at least 1',
+        'number',
       );
     }
   }
 }
 
 function validateEnv(env: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) {
+    throw invalidConfig(
+      'spec.env',
+      env,
+      'pass an object of variable names to string values',
+      'object',
+    );
+  }
   for (const [name, value] of Object.entries(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       throw invalidConfig(
@@ -295,51 +363,68 @@ function validateEnv(env: Readonly<Record<string, string>>): Readonly<Record<str
         'use letters, digits and underscores, not starting with a digit',
       );
     }
-    if (typeof value !== 'string') throw invalidConfig(`spec.env.${name}`, value, 'use a string');
+    if (typeof value !== 'string') {
+      throw invalidConfig(`spec.env.${name}`, value, 'use a string', 'string');
+    }
   }
   return { ...env };
 }
 
-function validateMount(mount: ContainerMount): Required<ContainerMount> {
-  const type = mount.type ?? 'bind';
-  if (type !== 'bind' && type !== 'volume') {
-    throw invalidConfig('spec.mounts[].type', type, 'use "bind" or "volume"');
+function validateMounts(mounts: readonly ContainerMount[]): Required<ContainerMount>[] {
+  if (!Array.isArray(mounts)) {
+    throw invalidConfig('spec.mounts', mounts, 'list mounts as { source, target }', 'array');
   }
-  if (typeof mount.source !== 'string' || mount.source === '') {
-    throw invalidConfig('spec.mounts[].source', mount.source, 'name a host path or a volume');
+  return mounts.map((input: unknown, index) => {
+    const option = `spec.mounts[${index}]`;
+    const mount = checkKeys<ContainerMount>(option, input, MOUNT_KEYS);
+    const type = mount.type ?? 'bind';
+    if (type !== 'bind' && type !== 'volume') {
+      throw invalidConfig(`${option}.type`, type, 'use "bind" or "volume"');
+    }
+    return {
+      source: nonEmptyString(`${option}.source`, mount.source, 'name a host path or a volume'),
+      target: absolutePath(`${option}.target`, mount.target),
+      type,
+      readOnly: booleanOption(`${option}.readOnly`, mount.readOnly ?? true),
+    };
+  });
+}
+
+function validateCapabilities(capabilities: readonly string[]): string[] {
+  if (
+    !Array.isArray(capabilities) ||
+    !capabilities.every((name) => typeof name === 'string' && name !== '')
+  ) {
+    throw invalidConfig(
+      'spec.capAdd',
+      capabilities,
+      'list capability names, for example ["CHOWN"]',
+    );
   }
-  return {
-    source: mount.source,
-    target: absolutePath('spec.mounts[].target', mount.target),
-    type,
-    readOnly: mount.readOnly ?? true,
-  };
+  return [...capabilities];
 }
 
 function absolutePath(option: string, value: unknown): string {
   if (typeof value !== 'string' || !value.startsWith('/')) {
-    throw invalidConfig(option, value, 'use an absolute path');
+    throw invalidConfig(option, value, 'use an absolute path', 'string');
   }
   return value;
 }
 
 function positiveInteger(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalidConfig(option, value, 'use a whole number of at least 1');
+    throw invalidConfig(option, value, 'use a whole number of at least 1', 'number');
   }
   return value;
 }
 
 function nonNegativeInteger(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalidConfig(option, value, 'use a whole number of at least 0');
-  }
-  return value;
+  return wholeNumber(option, value, 0);
 }
 
 function positiveNumber(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw invalidConfig(option, value, 'use a number greater than 0');
+    throw invalidConfig(option, value, 'use a number greater than 0', 'number');
   }
   return value;
 }

@@ -82,6 +82,9 @@ describe.skipIf(!hasDocker)('buildLocalImage', () => {
     });
 
     await expect(call).rejects.toMatchObject({ code: 'IMAGE_BUILD_FAILED' });
+    await expect(call).rejects.toThrow(
+      /failed: .*not-an-instruction is not a valid change command/i,
+    );
   });
 
   it('rejects an invalid repository name', async () => {
@@ -90,5 +93,87 @@ describe.skipIf(!hasDocker)('buildLocalImage', () => {
     await expect(buildLocalImage({ repository: 'Bad Name', entries: [] })).rejects.toMatchObject({
       code: 'INVALID_CONFIG',
     });
+  });
+});
+
+describe('buildLocalImage validation', () => {
+  const file = { type: 'file', path: '/note', content: 'x' } as const;
+
+  it.each<[string, unknown, RegExp]>([
+    [
+      'no repository',
+      { entries: [file] },
+      /Invalid repository: undefined; name an image repository/,
+    ],
+    [
+      'no entries',
+      { repository: 'agentnode-test/empty', entries: [] },
+      /Invalid entries: \[\]; list the root file system/,
+    ],
+    [
+      'a misspelt entry field',
+      { repository: 'agentnode-test/x', entries: [{ type: 'file', path: '/x', contents: 'x' }] },
+      /Invalid entries\[0\]: unknown option "contents" \(did you mean "content"\?\)/,
+    ],
+    [
+      'an unknown entry type',
+      { repository: 'agentnode-test/x', entries: [{ type: 'link', path: '/x' }] },
+      /Invalid entries\[0\]\.type: "link"; use "directory", "file" or "symlink"/,
+    ],
+    [
+      'a path that leaves the root',
+      { repository: 'agentnode-test/x', entries: [{ type: 'directory', path: '/../etc' }] },
+      /Invalid entries\[0\]\.path: "\/\.\.\/etc"/,
+    ],
+    [
+      'both source and content',
+      {
+        repository: 'agentnode-test/x',
+        entries: [{ type: 'file', path: '/x', source: '/etc/hostname', content: 'x' }],
+      },
+      /give either source .* or content/,
+    ],
+    [
+      'a missing host file',
+      {
+        repository: 'agentnode-test/x',
+        entries: [file, { type: 'file', path: '/x', source: '/nonexistent/file' }],
+      },
+      /Invalid entries\[1\]\.source: "\/nonexistent\/file"; the host file cannot be read \(ENOENT\)/,
+    ],
+    [
+      'an unknown option',
+      { repository: 'agentnode-test/x', entries: [file], change: [] },
+      /unknown option "change" \(did you mean "changes"\?\)/,
+    ],
+  ])('rejects %s', async (_, config, message) => {
+    const call = buildLocalImage(config as never);
+
+    await expect(call).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(call).rejects.toThrow(message);
+  });
+
+  it('fails with ENGINE_UNAVAILABLE for a missing socket', async () => {
+    const call = buildLocalImage({
+      repository: 'agentnode-test/x',
+      entries: [file],
+      connection: { socketPath: '/nonexistent/docker.sock' },
+    });
+
+    await expect(call).rejects.toMatchObject({ code: 'ENGINE_UNAVAILABLE' });
+    await expect(call).rejects.toThrow(/engine at \/nonexistent\/docker\.sock did not respond/);
+  });
+});
+
+describe('busyboxRootfs', () => {
+  it.each([
+    ['a missing file', '/nonexistent/busybox', /the file cannot be read \(ENOENT\)/],
+    ['a text file', '/etc/hostname', /it is not an ELF executable/],
+    ['a dynamically linked binary', process.execPath, /it is dynamically linked/],
+  ])('rejects %s', async (_, path, message) => {
+    const call = busyboxRootfs(path);
+
+    await expect(call).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(call).rejects.toThrow(message);
   });
 });
