@@ -1,5 +1,5 @@
 /** Codes of {@link NodeError}. */
-export type NodeErrorCode = 'INVALID_CONFIG' | 'NODE_CLOSED' | 'CONTAINERS_UNAVAILABLE';
+export type NodeErrorCode = 'INVALID_CONFIG' | 'NODE_CLOSED';
 
 /**
  * The one error class of the facade: invalid `createNode()` options and use of

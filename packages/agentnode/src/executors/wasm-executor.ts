@@ -37,8 +37,11 @@ export interface WasmToolSpec {
 
 /**
  * Runs `wasm` tools on a WASM runtime. Each tool's module is loaded when the
- * tool is registered and compiled on its first call (once per content hash);
- * the call's signal is passed on, so a timeout or abort stops the guest.
+ * tool is registered and compiled on its first call (once per content hash).
+ * The call's signal is passed on: a guest running with `isolation: 'worker'`
+ * is terminated when it fires, while an in-process guest cannot be
+ * interrupted and is stopped by its fuel budget instead (the call still
+ * fails with TIMEOUT or ABORTED when the guest returns).
  */
 export function createWasmExecutor(runtime: WasmRuntime): ToolExecutor {
   // Keyed by the module bytes object, so a re-registered tool with new bytes gets a new module.
