@@ -48,7 +48,7 @@ describe('BatchWriter', () => {
     expect(() => writer.add(99)).toThrow(/closed/);
   });
 
-  it('keeps a failed batch, in order, for the next flush', async () => {
+  it('keeps a failed batch in order', async () => {
     const batches: number[][] = [];
     let failures = 1;
     const writer = new BatchWriter<number>({

@@ -100,7 +100,7 @@ describe('busy retries', () => {
     expect(db.stats().busyRetries).toBe(0);
   });
 
-  it('retries BEGIN of a Kysely transaction while another connection writes', async () => {
+  it('retries a blocked Kysely BEGIN', async () => {
     const { db, other } = await ledger({ pragmas: { busyTimeoutMs: 0 } });
     other.exec('BEGIN IMMEDIATE');
     setTimeout(() => other.exec('COMMIT'), 20);

@@ -88,7 +88,7 @@ describe('WAL checkpoints', () => {
     expect(db.stats().checkpoints.starved).toBe(0);
   });
 
-  it('counts a checkpoint starved by a reader that holds its snapshot', async () => {
+  it('counts a starved checkpoint', async () => {
     const db = await blobTable({
       checkpoint: { readerDrainTimeoutMs: 10, intervalMs: 60_000 },
     });

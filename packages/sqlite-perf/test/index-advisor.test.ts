@@ -38,7 +38,7 @@ const schemaOf = (db: Database) =>
   db.query<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name");
 
 describe('db.adviseIndexes', () => {
-  it('advises an index for an equality filter and leaves the database unchanged', async () => {
+  it('advises an equality index read-only', async () => {
     const db = await shop();
     const before = await schemaOf(db);
 
@@ -71,7 +71,7 @@ describe('db.adviseIndexes', () => {
     expect(advice.map((index) => index.columns)).not.toContainEqual(['status']);
   });
 
-  it('advises indexes on both sides of a join through aliases', async () => {
+  it('advises both sides of a join', async () => {
     const db = await shop();
     const query =
       'SELECT o.id, o.total FROM customers AS c JOIN orders o ON o.customer_id = c.id WHERE c.country = ?';
@@ -86,7 +86,7 @@ describe('db.adviseIndexes', () => {
     }
   });
 
-  it('proposes nothing when an existing index already serves the query', async () => {
+  it('skips columns an index covers', async () => {
     const db = await shop();
 
     const advice = await db.adviseIndexes([

@@ -28,7 +28,7 @@ async function openReaders(db: ReturnType<typeof openTemp>, count: number) {
 }
 
 describe('db.pragmas', () => {
-  it('reports the defaults on every connection, readers and workers included', async () => {
+  it('reports defaults on every connection', async () => {
     const db = openTemp({ maxReaders: 3, readerThreads: 2 });
     await openReaders(db, 3);
 

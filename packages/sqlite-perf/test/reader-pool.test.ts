@@ -25,7 +25,7 @@ async function holdReader(db: ReturnType<typeof openTemp>) {
 }
 
 describe('db.read', () => {
-  it('rejects a waiting read with POOL_CLOSED as soon as close() is called', async () => {
+  it('rejects a waiting read on close', async () => {
     const db = openTemp({ maxReaders: 1 });
     const holder = await holdReader(db);
     const waiter = db.read((conn) => conn.get('SELECT 1'));
@@ -41,7 +41,7 @@ describe('db.read', () => {
     expect(isSqlitePerfError(await rejectionOf(db.read(() => 1)), 'POOL_CLOSED')).toBe(true);
   });
 
-  it('lets the process exit after close() with a waiting read', () => {
+  it('lets the process exit after close', () => {
     const script = fileURLToPath(new URL('./fixtures/close-while-waiting.ts', import.meta.url));
     const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', script], {
       encoding: 'utf8',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openTemp } from './helpers';
 
 describe('statement cache', () => {
-  it('serves repeated SQL from the cache and reports the hit rate', async () => {
+  it('counts hits for repeated SQL', async () => {
     const db = openTemp();
     await db.write((tx) => tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)'));
     const before = db.stats().statementCache;
