@@ -155,6 +155,12 @@ export class ToolConfigStore {
       this.#views.set(tool, views);
     }
 
+    if (agentId !== undefined && agentLayer === undefined && views.size > 1) {
+      // The agent's override was removed; drop its stale view so views of
+      // agents that come and go do not pile up.
+      views.delete(agentId);
+    }
+
     let view = views.get(viewKey);
     if (!view || view.nodeLayer !== nodeLayer || view.agentLayer !== agentLayer) {
       view = { nodeLayer, agentLayer, result: merge(tool, nodeLayer, agentLayer) };
