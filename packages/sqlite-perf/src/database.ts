@@ -102,7 +102,6 @@ export class Database {
   #generation = 0;
   #busyRetries = 0;
   #replaced = 0;
-  #kysely: Kysely<unknown> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(path: string, config: DatabaseConfig = {}) {
@@ -254,12 +253,13 @@ export class Database {
   }
 
   /**
-   * Returns a Kysely instance whose dialect sends SELECTs to the readers (or reader
+   * Creates a Kysely instance whose dialect sends SELECTs to the readers (or reader
    * workers) and every other statement and every transaction to the writer queue,
-   * through the per-connection statement caches.
+   * through the per-connection statement caches. Create it once and keep it.
+   * Destroying it ends only that instance; `db.close()` closes the connections.
    *
    * Note: inside `db.kysely().transaction().execute(...)` use the transaction
-   * object only; awaiting `db.write` there waits for the writer the transaction holds.
+   * object only. Awaiting `db.write` there waits for the writer the transaction holds.
    *
    * @example
    * import { openDatabase } from '@agentnode/sqlite-perf';
@@ -268,7 +268,7 @@ export class Database {
    * const queued = await db.kysely<Schema>().selectFrom('jobs').selectAll().where('state', '=', 'queued').execute();
    */
   kysely<DB>(): Kysely<DB> {
-    this.#kysely ??= createKysely({
+    const kysely = createKysely({
       queue: this.#queue,
       read: (callback) => this.#readers.read(callback),
       workers: this.#workers,
@@ -280,7 +280,7 @@ export class Database {
         : undefined,
     });
 
-    return this.#kysely as Kysely<DB>;
+    return kysely as Kysely<DB>;
   }
 
   /**

@@ -182,6 +182,18 @@ describe('db.kysely', () => {
     expect(result.rows).toEqual([{ n: 0 }]);
   });
 
+  it('survives destroying one instance', async () => {
+    const db = await toolsDb();
+    const first = db.kysely<Schema>();
+    await first.destroy();
+
+    const second = db.kysely<Schema>();
+    await second.insertInto('tools').values({ name: 'a', kind: 'js' }).execute();
+
+    expect(await second.selectFrom('tools').select('name').execute()).toEqual([{ name: 'a' }]);
+    await expect(first.selectFrom('tools').selectAll().execute()).rejects.toThrow(/destroyed/);
+  });
+
   it("runs Kysely's Migrator", async () => {
     const db = openTemp();
     const migrations: Record<string, Migration> = {
