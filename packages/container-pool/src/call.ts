@@ -49,7 +49,7 @@ export function callWithDeadline(
       () =>
         finish(() => {
           stop('timeout');
-          reject(timeoutError(spec, call.deadline, 'running', containerId));
+          reject(timeoutError(spec, call.timeoutMs, 'running', containerId));
         }),
       Math.max(0, call.deadline - Date.now()),
     );

@@ -96,7 +96,7 @@ async function waitUntilReady(
     connection.destroy();
     throw new ContainerPoolError(
       'CONTAINER_UNHEALTHY',
-      `Container for spec "${spec.name}" failed its readiness probe: ${(error as Error).message}.`,
+      `Container for spec "${spec.name}" failed its readiness probe: ${withoutPeriod((error as Error).message)}.`,
       { cause: error, details: { spec: spec.name, engine: engine.name, containerId } },
     );
   } finally {
@@ -112,19 +112,48 @@ function engineError(
   containerId?: string,
 ): ContainerPoolError {
   const details = { spec: spec.name, engine: engine.name, ...(containerId && { containerId }) };
-  const reason = (error as Error).message?.trim() ?? String(error);
+  const reason = withoutPeriod(dockerReason(error));
   if (isEngineFailure(error)) {
     return new ContainerPoolError(
       'ENGINE_UNAVAILABLE',
-      `Docker engine "${engine.name}" did not respond to the ${step} request: ${reason}`,
+      `Docker engine "${engine.name}" did not respond to the ${step} request: ${reason}.`,
       { cause: error, details },
     );
   }
   return new ContainerPoolError(
     'CONTAINER_START_FAILED',
-    `Docker engine "${engine.name}" refused to ${step} a container for spec "${spec.name}" (image ${spec.image}): ${reason}`,
+    `Docker engine "${engine.name}" rejected the ${step} request for a container of spec "${spec.name}" (image "${spec.image}"): ${reason}.${startFailureHint(spec, reason)}`,
     { cause: error, details },
   );
+}
+
+/** Explains the Docker errors a spec most often causes and says what to do about them. */
+function startFailureHint(spec: ResolvedSpec, reason: string): string {
+  if (/no such image|pull access denied|repository does not exist/i.test(reason)) {
+    return ` The pool never pulls images: run "docker pull ${spec.image}" on this engine, or build the image from host binaries with buildLocalImage.`;
+  }
+  if (/network .*not found/i.test(reason)) {
+    return ` The spec's network ${JSON.stringify(spec.network)} does not exist on this engine: create it with "docker network create ${spec.network}", or set network to "none" or "bridge".`;
+  }
+  return '';
+}
+
+/**
+ * Docker's own message for a failed request. docker-modem's message text adds a status
+ * description picked by path, so a 404 for a missing network reads "no such container";
+ * the JSON body Docker sent is used instead when there is one.
+ */
+function dockerReason(error: unknown): string {
+  const { statusCode, json } = error as { statusCode?: number; json?: { message?: unknown } };
+  if (statusCode !== undefined && typeof json?.message === 'string') {
+    return `HTTP ${statusCode}: ${json.message.trim()}`;
+  }
+  return ((error as Error).message ?? String(error)).trim();
+}
+
+/** Drops one final period, so a wrapped message does not end in "..". */
+export function withoutPeriod(message: string): string {
+  return message.endsWith('.') && !message.endsWith('..') ? message.slice(0, -1) : message;
 }
 
 /**

@@ -266,7 +266,7 @@ export class ContainerPool {
 
   async #runWarm(pool: SpecPool, call: PreparedCall) {
     for (;;) {
-      const container = await pool.acquire(call.deadline, call.signal);
+      const container = await pool.acquire(call);
       try {
         const result = await callWithDeadline(
           container.connection,

@@ -91,10 +91,11 @@ export class SpecPool {
   }
 
   /**
-   * Takes an idle container, or waits for one. Rejects with `TIMEOUT` at `deadline`,
-   * `ABORTED` when `signal` fires, `POOL_CLOSED` when the pool closes.
+   * Takes an idle container, or waits for one. Rejects with `TIMEOUT` at the call's deadline,
+   * `ABORTED` when its signal fires, `POOL_CLOSED` when the pool closes.
    */
-  acquire(deadline: number, signal: AbortSignal | undefined): Promise<PooledContainer> {
+  acquire(call: CallLimits): Promise<PooledContainer> {
+    const { deadline, signal } = call;
     const idle = this.#takeIdle();
     if (idle) return Promise.resolve(idle);
     if (signal?.aborted) return Promise.reject(abortedError(this.spec, 'waiting for a container'));
@@ -122,7 +123,7 @@ export class SpecPool {
       this.#waiters.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
       timer = setTimeout(
-        () => waiter.reject(timeoutError(this.spec, deadline, 'waiting for a container')),
+        () => waiter.reject(timeoutError(this.spec, call.timeoutMs, 'waiting for a container')),
         Math.max(0, deadline - Date.now()),
       );
       timer.unref();
@@ -192,7 +193,7 @@ export class SpecPool {
     metrics.healthFailed(this.spec.name, check);
     const which = containerId === undefined ? 'a new container' : `container ${short(containerId)}`;
     logger.warn(
-      `container-pool: ${which} of "${this.spec.name}" failed its ${check} check: ${reason}`,
+      `container-pool: ${which} of "${this.spec.name}" ${HEALTH_FAILURES[check]}; it is removed: ${reason}`,
     );
     events.emit('healthCheckFailed', {
       spec: this.spec.name,
@@ -341,8 +342,11 @@ export class SpecPool {
           this.#runtime.engineResponded(engine);
           this.#lastStartError = undefined;
           return container;
-        } catch (error) {
+        } catch (caught) {
           engine.load -= 1;
+          // A launch cut short by close() fails in whatever step it was in; that is no fault
+          // of the container or the engine, so it is neither logged nor counted as one.
+          const error = this.#runtime.closed ? closedError(this.spec) : caught;
           metrics.containerStarted(
             this.spec.name,
             engine.name,
@@ -354,8 +358,9 @@ export class SpecPool {
           if (isContainerPoolError(error, 'ENGINE_UNAVAILABLE'))
             this.#runtime.engineFailed(engine, error);
           if (isContainerPoolError(error, 'CONTAINER_UNHEALTHY')) {
-            const { containerId } = error.details;
-            this.healthFailed('readiness', engine, containerId, error.message);
+            // The error's own message repeats "failed its readiness probe"; log the cause.
+            const reason = error.cause instanceof Error ? error.cause.message : error.message;
+            this.healthFailed('readiness', engine, error.details.containerId, reason);
           }
         }
       }
@@ -527,15 +532,30 @@ function describeEngines(engines: readonly Engine[]): string {
     .join('; ');
 }
 
+/** The time limits of one call, as `acquire` needs them. */
+export interface CallLimits {
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** How a log line describes each kind of failed health check. */
+const HEALTH_FAILURES: Readonly<Record<HealthCheckKind, string>> = {
+  readiness: 'failed its readiness probe',
+  liveness: 'failed its liveness probe',
+  docker_health: 'is unhealthy according to Docker',
+  exited: 'lost its runner',
+};
+
 export function timeoutError(
   spec: ResolvedSpec,
-  deadline: number,
+  timeoutMs: number,
   phase: string,
   containerId?: string,
 ): ContainerPoolError {
   return new ContainerPoolError(
     'TIMEOUT',
-    `Call on spec "${spec.name}" timed out while ${phase} (deadline passed ${Math.max(0, Date.now() - deadline)} ms ago).`,
+    `Call on spec "${spec.name}" timed out after ${timeoutMs} ms (timeoutMs) while ${phase}.`,
     {
       details: { spec: spec.name, ...(containerId && { containerId }) },
     },

@@ -1,7 +1,7 @@
 import { createMetricsRegistry } from '@agentnode/metrics';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ContainerSpec, isContainerPoolError } from '../src/index';
+import { type ContainerSpec, isContainerPoolError, SH_RUNNER_SOURCE } from '../src/index';
 import { dockerAvailable, eventually, listContainers, testImages, testPools } from './images';
 
 const hasDocker = await dockerAvailable();
@@ -38,6 +38,7 @@ describe.skipIf(!hasDocker)('ContainerPool.run', () => {
       code: 'TIMEOUT',
       details: { containerId: first.containerId },
     });
+    await expect(endless).rejects.toThrow(/timed out after 500 ms \(timeoutMs\) while running\.$/);
 
     const after = await pool.run(sh, { code: 'echo still here', timeoutMs: 10_000 });
     expect(after.output).toBe('still here\n');
@@ -162,6 +163,47 @@ describe.skipIf(!hasDocker)('ContainerPool.run', () => {
     );
 
     await expect(call).rejects.toMatchObject({ code: 'CONTAINER_START_FAILED' });
+    await expect(call).rejects.toThrow(
+      /HTTP 404: No such image: agentnode-test\/missing:none\. The pool never pulls images: run "docker pull agentnode-test\/missing:none"/,
+    );
+  });
+
+  it('explains a network missing on the engine', async () => {
+    const pool = pools.create();
+    const call = pool.run({ ...sh, network: 'agentnode-test-missing' }, { code: 'true' });
+
+    await expect(call).rejects.toMatchObject({ code: 'CONTAINER_START_FAILED' });
+    await expect(call).rejects.toThrow(
+      /HTTP 404: network agentnode-test-missing not found\. The spec's network "agentnode-test-missing" does not exist on this engine/,
+    );
+    await expect(call).rejects.not.toThrow(/no such container/);
+  });
+
+  it('logs no warning for starts that close() cuts short', async () => {
+    const warnings: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (message: string) => warnings.push(message),
+      error: (message: string) => warnings.push(message),
+    };
+    const pool = pools.create({ logger });
+    // The runner starts 2 s late, so close() lands while the readiness ping waits for it.
+    const slow: ContainerSpec = {
+      ...sh,
+      min: 2,
+      runner: { command: ['sh', '-c', 'sleep 2; exec sh -c "$0"', SH_RUNNER_SOURCE] },
+    };
+    const warming = pool.warm(slow).catch((error: unknown) => error);
+    const running = await eventually(
+      async () =>
+        (await listContainers([`agentnode.pool=${pool.name}`], { running: true })).length === 2,
+    );
+    await pool.close();
+
+    expect(running).toBe(true);
+    expect(warnings).toEqual([]);
+    expect(isContainerPoolError(await warming, 'POOL_CLOSED')).toBe(true);
   });
 
   it('fails with POOL_CLOSED after close', async () => {
