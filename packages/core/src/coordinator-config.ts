@@ -144,6 +144,7 @@ export function checkExecuteOptions(options: ExecuteOptions): void {
     );
   }
   checkKnownKeys(options, EXECUTE_OPTION_KEYS, 'the call options');
+  checkAgentId('agentId', options.agentId);
   checkTimeout('timeoutMs', options.timeoutMs, 'INVALID_OPTIONS');
   checkTimeout('totalTimeoutMs', options.totalTimeoutMs, 'INVALID_OPTIONS');
   checkSignal(options.signal);
@@ -164,6 +165,7 @@ export function checkBatch(calls: readonly ToolCallRequest[], options: ExecuteMa
   }
 
   checkKnownKeys(options, BATCH_OPTION_KEYS, 'the batch options');
+  checkAgentId('agentId', options.agentId);
   checkTimeout('timeoutMs', options.timeoutMs, 'INVALID_OPTIONS');
   checkTimeout('totalTimeoutMs', options.totalTimeoutMs, 'INVALID_OPTIONS');
   checkSignal(options.signal);
@@ -191,7 +193,17 @@ export function checkBatch(calls: readonly ToolCallRequest[], options: ExecuteMa
         `Call ${index} needs a router key string in "key", got ${JSON.stringify(call.key)}.`,
       );
     }
+    checkAgentId(`calls[${index}].agentId`, call.agentId);
     checkTimeout(`calls[${index}].timeoutMs`, call.timeoutMs, 'INVALID_OPTIONS');
+  }
+}
+
+function checkAgentId(name: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'string' || value === '')) {
+    throw new ToolError(
+      'INVALID_OPTIONS',
+      `Option "${name}" must be a non-empty string, got ${JSON.stringify(value)}.`,
+    );
   }
 }
 

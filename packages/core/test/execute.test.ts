@@ -239,6 +239,17 @@ describe('execute input checks', () => {
     expect(failureError(result).message).toContain('Unknown field "timeout" in the call options');
   });
 
+  it('rejects an empty agent id', async () => {
+    const { coordinator } = createCoordinator([
+      { key: 'local:::demo:::x', kind: 'function', handler: () => 1 },
+    ]);
+
+    const result = await coordinator.execute('local:::demo:::x', {}, { agentId: '' });
+
+    expect(failureError(result).code).toBe('INVALID_OPTIONS');
+    expect(failureError(result).message).toContain('"agentId"');
+  });
+
   it('rejects a batch call with a misspelt field', async () => {
     const { coordinator } = createCoordinator([
       { key: 'local:::demo:::x', kind: 'function', handler: () => 1 },
