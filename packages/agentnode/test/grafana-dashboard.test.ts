@@ -6,10 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
 import { type AgentNode, createNode, ToolError } from '../src/index';
 
-// The dashboard must show what a real node exports: every metric name in its
-// queries is looked up in a live scrape of a node that ran each tool kind.
+// The dashboard and the alert rules of docs/operations.md must match what a real
+// node exports: every metric and label they query is looked up in a live scrape
+// of a node that ran each tool kind, and every exported metric needs a panel.
 
 const DASHBOARD_PATH = new URL('../../../docs/grafana-dashboard.json', import.meta.url);
+const OPERATIONS_PATH = new URL('../../../docs/operations.md', import.meta.url);
 const CONTAINER_PREFIX = 'agentnode_container_';
 /** Grafana's reference to the dashboard's data source variable. */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana variable syntax, not a JS template.
@@ -35,10 +37,7 @@ interface Panel {
   type?: unknown;
   title?: unknown;
   datasource?: { type?: unknown; uid?: unknown } | null;
-  fieldConfig?: {
-    defaults?: { unit?: unknown };
-    overrides?: { properties?: { id?: unknown; value?: unknown }[] }[];
-  };
+  fieldConfig?: { defaults?: { unit?: unknown } };
   targets?: Target[];
   panels?: Panel[];
 }
@@ -59,6 +58,7 @@ interface Family {
 
 const directory = mkdtempSync(join(tmpdir(), 'agentnode-dashboard-'));
 const dashboardText = readFileSync(DASHBOARD_PATH, 'utf8');
+const operationsText = readFileSync(OPERATIONS_PATH, 'utf8');
 let node: AgentNode | undefined;
 let containersRan = false;
 let families = new Map<string, Family>();
@@ -70,7 +70,7 @@ beforeAll(async () => {
     metrics: { collectSystem: true },
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     attestation: {
-      // Not a real Nitro document: the gate refuses it, which still exercises
+      // Not a real Nitro document: the gate rejects it, which still exercises
       // the lookup, the verifier and the decision counter.
       evidence: () => [{ tee: 'nitro', evidence: new Uint8Array([1, 2, 3]) }],
     },
@@ -146,7 +146,7 @@ async function runEveryKind(node: AgentNode): Promise<void> {
     { concurrency: 1 },
   );
   const timedOut = await node.execute('local:::dashboard:::stuck', {}, { timeoutMs: 20 });
-  // The first gated call verifies and is refused; the second meets the cached refusal.
+  // The first gated call is verified and rejected; the second hits the cached rejection.
   const gated = [
     await node.execute('local:::dashboard:::sealed'),
     await node.execute('local:::dashboard:::sealed'),
@@ -157,7 +157,7 @@ async function runEveryKind(node: AgentNode): Promise<void> {
   expect(gated.map((result) => result.ok)).toEqual([false, false]);
 }
 
-/** Runs one container call; returns false when no Docker engine answered. */
+/** Runs one container call; returns false when the node has no Docker engine. */
 async function runContainerTool(node: AgentNode): Promise<boolean> {
   if (node.containers === undefined) {
     return false;
@@ -173,6 +173,7 @@ async function runContainerTool(node: AgentNode): Promise<boolean> {
     spec: { container: { image: image.image, runner: 'sh', min: 0, max: 1 }, code: 'echo hi' },
   });
   const result = await node.execute('local:::dashboard:::shell');
+  expect(result.ok).toBe(true);
   expect(result.ok && String(result.value).trim()).toBe('hi');
 
   return true;
@@ -198,7 +199,7 @@ function parseFamilies(text: string): Map<string, Family> {
   return found;
 }
 
-/** The family a series name belongs to: itself, or a histogram or summary it is a sample of. */
+/** Finds the family of a series name: itself, or the histogram or summary it is a sample of. */
 function familyOf(name: string, known: ReadonlyMap<string, Family>): string | undefined {
   if (known.has(name)) {
     return name;
@@ -218,8 +219,8 @@ function dashboard(): Dashboard {
   return JSON.parse(dashboardText) as Dashboard;
 }
 
-/** Every PromQL expression: panel queries and template variable queries. */
-function expressions(board: Dashboard): string[] {
+/** Collects the PromQL of the dashboard: panel queries and template variable queries. */
+function dashboardExpressions(board: Dashboard): string[] {
   const fromPanels = allPanels(board.panels).flatMap((panel) =>
     (panel.targets ?? []).map((target) => target.expr ?? ''),
   );
@@ -237,11 +238,22 @@ function metricNames(expr: string): string[] {
   return [...expr.matchAll(/\bagentnode_[a-z0-9_]+/g)].map((match) => match[0]);
 }
 
-function referencedNames(): Set<string> {
-  return new Set(expressions(dashboard()).flatMap(metricNames));
+/** Extracts the `expr` of every rule in the Prometheus rules example of docs/operations.md. */
+function alertExpressions(): string[] {
+  const rules = /```yaml\n(groups:[\s\S]*?)```/.exec(operationsText)?.[1] ?? '';
+
+  return [...rules.matchAll(/^\s*expr: (.+)$/gm)].map((match) => match[1]!);
 }
 
-describe('docs/grafana-dashboard.json', () => {
+function allExpressions(): string[] {
+  return [...dashboardExpressions(dashboard()), ...alertExpressions()];
+}
+
+function referencedNames(): Set<string> {
+  return new Set(allExpressions().flatMap(metricNames));
+}
+
+describe('operator dashboard and alert rules', () => {
   it('panels have title, data source, unit, unique id', () => {
     const board = dashboard();
     const panels = allPanels(board.panels);
@@ -249,12 +261,13 @@ describe('docs/grafana-dashboard.json', () => {
     const ids = panels.map((panel) => panel.id);
 
     expect(board.schemaVersion).toBeGreaterThanOrEqual(36);
-    expect(typeof board.uid === 'string' && typeof board.title === 'string').toBe(true);
+    expect(board.uid).toEqual(expect.any(String));
+    expect(board.title).toEqual(expect.any(String));
     expect(charts.length).toBeGreaterThan(40);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => Number.isInteger(id))).toBe(true);
     for (const panel of panels) {
-      expect(typeof panel.title === 'string' && panel.title !== '', `panel ${panel.id}`).toBe(true);
+      expect(panel.title, `title of panel ${panel.id}`).toMatch(/\S/);
     }
     for (const panel of charts) {
       expect(panel.datasource?.uid, `datasource of "${panel.title}"`).toBe(DATASOURCE_UID);
@@ -275,10 +288,20 @@ describe('docs/grafana-dashboard.json', () => {
     expect(variables).toEqual(expect.arrayContaining(['datasource', 'job', 'instance']));
     for (const expr of panelExprs) {
       expect(metricNames(expr).length, expr).toBeGreaterThan(0);
-      // Every selector of an agentnode metric is scoped to the chosen nodes.
+      // Every selector of an agentnode metric is scoped to the chosen job and nodes.
       for (const [, selector] of expr.matchAll(/\bagentnode_[a-z0-9_]+(\{[^}]*\})?/g)) {
+        expect(selector, expr).toContain('job=~"$job"');
         expect(selector, expr).toContain('instance=~"$instance"');
       }
+    }
+  });
+
+  it('operations page lists alert rules', () => {
+    const rules = alertExpressions();
+
+    expect(rules.length).toBeGreaterThan(15);
+    for (const expr of rules.filter((rule) => !rule.startsWith('up{'))) {
+      expect(metricNames(expr).length, expr).toBeGreaterThan(0);
     }
   });
 
@@ -287,7 +310,7 @@ describe('docs/grafana-dashboard.json', () => {
       .filter((name) => !name.startsWith(CONTAINER_PREFIX))
       .filter((name) => familyOf(name, families) === undefined);
 
-    expect(missing, 'metrics in the dashboard that the scrape lacks').toEqual([]);
+    expect(missing, 'metrics the dashboard or alert rules query that the scrape lacks').toEqual([]);
   });
 
   it('queries name exported container metrics', (context) => {
@@ -303,23 +326,31 @@ describe('docs/grafana-dashboard.json', () => {
     const missing = containerNames.filter((name) => familyOf(name, families) === undefined);
 
     expect(containerNames.length).toBeGreaterThan(5);
-    expect(missing, 'container metrics in the dashboard that the scrape lacks').toEqual([]);
+    expect(
+      missing,
+      'container metrics the dashboard or alert rules query that the scrape lacks',
+    ).toEqual([]);
   });
 
   it('every exported metric has a panel', () => {
-    const shown = new Set(
-      [...referencedNames()].map((name) => familyOf(name, families)).filter(Boolean),
+    const familiesWithPanels = new Set(
+      dashboardExpressions(dashboard())
+        .flatMap(metricNames)
+        .map((name) => familyOf(name, families))
+        .filter(Boolean),
     );
-    const unshown = [...families.keys()].filter(
-      (name) => name.startsWith('agentnode_') && !shown.has(name),
+    const withoutPanels = [...families.keys()].filter(
+      (name) => name.startsWith('agentnode_') && !familiesWithPanels.has(name),
     );
 
-    expect(unshown, 'exported metrics with no panel in docs/grafana-dashboard.json').toEqual([]);
+    expect(withoutPanels, 'exported metrics with no panel in docs/grafana-dashboard.json').toEqual(
+      [],
+    );
   });
 
   it('queries use exported label names', () => {
     const wrong: string[] = [];
-    for (const expr of expressions(dashboard())) {
+    for (const expr of allExpressions()) {
       // Label matchers: metric{label="value", ...}
       for (const [, name, matchers] of expr.matchAll(/\b(agentnode_[a-z0-9_]+)\{([^}]*)\}/g)) {
         const labels = [...matchers!.matchAll(/([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)].map(
