@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { callWithDeadline, type PreparedCall } from './call';
+import { closeBeforeExit } from './close-before-exit';
 import { closeOnSignals } from './close-on-signals';
 import { type ContainerPoolConfig, type ResolvedPoolConfig, resolvePoolConfig } from './config';
 import { removeContainer } from './container-launcher';
@@ -101,6 +102,7 @@ export class ContainerPool {
   #timer: NodeJS.Timeout | undefined;
   #maintaining = false;
   #unregisterSignals: (() => void) | undefined;
+  #unregisterExit: (() => void) | undefined;
 
   constructor(config: ContainerPoolConfig = {}) {
     this.#config = resolvePoolConfig(config);
@@ -240,6 +242,7 @@ export class ContainerPool {
   }
 
   async #startOnce(): Promise<void> {
+    this.#unregisterExit = closeBeforeExit(this);
     await Promise.all(this.#engines.map((engine) => this.#removeOrphans(engine)));
     if (this.#closing) return;
 
@@ -253,6 +256,7 @@ export class ContainerPool {
   async #closeOnce(): Promise<void> {
     clearInterval(this.#timer);
     this.#unregisterSignals?.();
+    this.#unregisterExit?.();
     for (const pool of this.#pools.values()) pool.close();
 
     // Containers are tracked from creation, so those still starting are removed too. A

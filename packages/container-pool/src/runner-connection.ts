@@ -33,6 +33,9 @@ const STDERR_TAIL_BYTES = 2048;
 /**
  * One runner behind a hijacked `attach` stream: writes requests to the container's stdin and
  * parses responses out of its demultiplexed stdout. Requests go one at a time.
+ *
+ * The stream keeps the host's event loop alive only while a request is in flight, so a pool
+ * of idle containers does not stop the process from exiting.
  */
 export class RunnerConnection {
   readonly #socket: Duplex;
@@ -64,6 +67,7 @@ export class RunnerConnection {
     );
     socket.on('end', () => this.#fail(new RunnerGone('Runner closed its stdout.')));
     socket.on('close', () => this.#fail(new RunnerGone('Attach stream closed.')));
+    this.#keepAlive(false);
   }
 
   /** The reason the connection is unusable, or undefined while it works. */
@@ -118,8 +122,16 @@ export class RunnerConnection {
 
     return new Promise((resolve, reject) => {
       this.#pending = { id, resolve, reject };
+      this.#keepAlive(true);
       this.#socket.write(frame);
     });
+  }
+
+  /** Refs or unrefs the underlying socket; a stream without `ref` (a test double) is left as is. */
+  #keepAlive(keep: boolean): void {
+    const socket = this.#socket as Duplex & { ref?: () => void; unref?: () => void };
+    if (keep) socket.ref?.();
+    else socket.unref?.();
   }
 
   #onStdout(chunk: Buffer): void {
@@ -139,6 +151,7 @@ export class RunnerConnection {
         return;
       }
       this.#pending = undefined;
+      this.#keepAlive(false);
       pending.resolve(response);
     }
   }
@@ -160,6 +173,7 @@ export class RunnerConnection {
       : error;
     const pending = this.#pending;
     this.#pending = undefined;
+    this.#keepAlive(false);
     pending?.reject(this.#failure);
     this.#onGone?.(this.#failure);
   }

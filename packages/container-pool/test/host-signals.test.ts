@@ -16,7 +16,7 @@ interface Host {
 }
 
 /** Starts the fixture host and resolves once its three containers are warm. */
-async function startHost(name: string, handleSignals: boolean): Promise<Host> {
+async function startHost(name: string, handleSignals: boolean, end = false): Promise<Host> {
   const child = spawn(
     process.execPath,
     [
@@ -28,6 +28,7 @@ async function startHost(name: string, handleSignals: boolean): Promise<Host> {
       'signal-node',
       pools.label.split('=')[1]!,
       handleSignals ? 'handle' : 'plain',
+      ...(end ? ['end'] : []),
     ],
     { cwd: workspaceRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -100,6 +101,17 @@ describe.skipIf(!hasDocker)('host process signals', () => {
 
     expect(await listContainers([`agentnode.pool=${name}`])).toEqual([]);
   }, 60_000);
+
+  it('exits and cleans up when a program never closes', async () => {
+    await testImages();
+    const name = `signals-end-${process.pid}`;
+    const host = await startHost(name, false, true);
+    const exit = await host.exited;
+
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(await listContainers([`agentnode.pool=${name}`])).toEqual([]);
+    expect(await listContainers([`agentnode.pool=${name}-second`])).toEqual([]);
+  }, 30_000);
 
   it('leaves containers of another node alone', async () => {
     await testImages();
