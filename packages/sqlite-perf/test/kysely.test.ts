@@ -99,6 +99,30 @@ describe('db.kysely', () => {
     ]);
   });
 
+  it('serializes concurrent transactions', async () => {
+    const db = await toolsDb();
+    const k = db.kysely<Schema>();
+    await k.insertInto('tools').values({ name: 'counter', kind: '0' }).execute();
+    const increment = () =>
+      k.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('tools')
+          .select('kind')
+          .where('name', '=', 'counter')
+          .executeTakeFirstOrThrow();
+        await nextTurn();
+        await trx
+          .updateTable('tools')
+          .set({ kind: String(Number(row.kind) + 1) })
+          .where('name', '=', 'counter')
+          .execute();
+      });
+
+    await Promise.all(Array.from({ length: 20 }, increment));
+
+    expect(await db.queryOne('SELECT kind FROM tools')).toEqual({ kind: '20' });
+  });
+
   it('rolls back a transaction that throws', async () => {
     const db = await toolsDb();
     const k = db.kysely<Schema>();
