@@ -156,15 +156,17 @@ export class ToolCoordinator {
   execute<T = unknown>(
     key: string,
     params: ToolParams = {},
-    options: ExecuteOptions = {},
+    given: ExecuteOptions = {},
   ): Promise<ToolCallResult<T>> {
     const callId = this.#newCallId();
+    // Invalid options still produce a failed result below, never a throw.
+    const options: ExecuteOptions = typeof given === 'object' && given !== null ? given : {};
     let failure: ToolError | undefined;
     let scope = this.#root;
     let timer: NodeJS.Timeout | undefined;
 
     try {
-      checkExecuteOptions(options);
+      checkExecuteOptions(given);
       if (options.signal !== undefined || options.totalTimeoutMs !== undefined) {
         scope = new AbortScope(this.#root, options.signal);
       }

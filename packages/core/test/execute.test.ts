@@ -239,6 +239,16 @@ describe('execute input checks', () => {
     expect(failureError(result).message).toContain('Unknown field "timeout" in the call options');
   });
 
+  it('rejects null options as a failed result', async () => {
+    const { coordinator } = createCoordinator([
+      { key: 'local:::demo:::x', kind: 'function', handler: () => 1 },
+    ]);
+
+    const result = await coordinator.execute('local:::demo:::x', {}, null as never);
+
+    expect(failureError(result).code).toBe('INVALID_OPTIONS');
+  });
+
   it('rejects an empty agent id', async () => {
     const { coordinator } = createCoordinator([
       { key: 'local:::demo:::x', kind: 'function', handler: () => 1 },
