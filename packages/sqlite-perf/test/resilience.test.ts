@@ -1,8 +1,9 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { isSqlitePerfError } from '../src/index';
-import { openTemp, rejectionOf } from './helpers';
+import { isSqlitePerfError, openDatabase } from '../src/index';
+import { openTemp, rejectionOf, tempDir } from './helpers';
 
 describe('resilience', () => {
   it('replaces every connection when the file is removed', async () => {
@@ -42,6 +43,21 @@ describe('resilience', () => {
 
     expect(isSqlitePerfError(error, 'CONNECTION_BROKEN')).toBe(true);
     expect((error as { sqliteCode?: string }).sqliteCode).toBe('SQLITE_CANTOPEN');
+  });
+
+  it('reports a corrupt file as CONNECTION_BROKEN', async () => {
+    const path = join(tempDir(), 'corrupt.db');
+    writeFileSync(path, Buffer.alloc(8192, 0x5a));
+
+    let error: unknown;
+    try {
+      openDatabase(path);
+    } catch (caught) {
+      error = caught;
+    }
+
+    expect(isSqlitePerfError(error, 'CONNECTION_BROKEN')).toBe(true);
+    expect((error as { sqliteCode?: string }).sqliteCode).toBe('SQLITE_NOTADB');
   });
 
   it('close() waits for queued writes, then rejects later calls', async () => {
