@@ -45,6 +45,24 @@ describe('resilience', () => {
     expect((error as { sqliteCode?: string }).sqliteCode).toBe('SQLITE_CANTOPEN');
   });
 
+  it('replaces a writer after SQLITE_FULL', async () => {
+    const db = openTemp({ healthCheckIntervalMs: 0 });
+    await db.write((tx) => tx.exec('CREATE TABLE blobs (data BLOB)'));
+    // A page limit on this one connection stands in for a full disk.
+    const pages = await db.write((tx) => tx.get<{ page_count: number }>('PRAGMA page_count'));
+    await db.write((tx) => tx.exec(`PRAGMA max_page_count = ${pages!.page_count + 2}`));
+
+    const error = await rejectionOf(
+      db.write((tx) => tx.run('INSERT INTO blobs (data) VALUES (randomblob(100000))')),
+    );
+
+    expect(isSqlitePerfError(error, 'CONNECTION_BROKEN')).toBe(true);
+    expect((error as { sqliteCode?: string }).sqliteCode).toBe('SQLITE_FULL');
+    await db.write((tx) => tx.run('INSERT INTO blobs (data) VALUES (randomblob(100000))'));
+    expect(await db.queryOne('SELECT count(*) AS n FROM blobs')).toEqual({ n: 1 });
+    expect(db.stats().connectionsReplaced).toBe(1);
+  });
+
   it('reports a corrupt file as CONNECTION_BROKEN', async () => {
     const path = join(tempDir(), 'corrupt.db');
     writeFileSync(path, Buffer.alloc(8192, 0x5a));
