@@ -15,6 +15,43 @@ export interface PreparedCall {
 }
 
 /**
+ * Waits for `work`, but rejects with `TIMEOUT` at the call's deadline and with `ABORTED` when
+ * its signal fires, so a caller is never held by a slow engine request. `work` goes on in the
+ * background and must clean up after itself; its late failure is ignored here.
+ */
+export function withinCall<T>(
+  work: Promise<T>,
+  spec: ResolvedSpec,
+  call: PreparedCall,
+  phase: () => string,
+): Promise<T> {
+  if (call.signal?.aborted) {
+    work.catch(() => {});
+    return Promise.reject(abortedError(spec, phase()));
+  }
+
+  return new Promise((resolve, reject) => {
+    const finish = (action: () => void) => {
+      clearTimeout(timer);
+      call.signal?.removeEventListener('abort', onAbort);
+      action();
+    };
+    const onAbort = () => finish(() => reject(abortedError(spec, phase())));
+    const timer = setTimeout(
+      () => finish(() => reject(timeoutError(spec, call.timeoutMs, phase()))),
+      Math.max(0, call.deadline - Date.now()),
+    );
+    timer.unref();
+    call.signal?.addEventListener('abort', onAbort, { once: true });
+
+    work.then(
+      (value) => finish(() => resolve(value)),
+      (error: unknown) => finish(() => reject(error)),
+    );
+  });
+}
+
+/**
  * Sends one call over `connection` and waits for the result, the deadline or the abort,
  * whichever comes first. On a deadline or abort it calls `stop` (which kills the container)
  * and rejects with `TIMEOUT` or `ABORTED`.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { callWithDeadline, type PreparedCall } from './call';
+import { callWithDeadline, type PreparedCall, withinCall } from './call';
 import { closeBeforeExit } from './close-before-exit';
 import { closeOnSignals } from './close-on-signals';
 import { type ContainerPoolConfig, type ResolvedPoolConfig, resolvePoolConfig } from './config';
@@ -14,7 +14,7 @@ import { PoolMetrics } from './pool-metrics';
 import type { PoolRuntime, RuntimeSettings } from './pool-runtime';
 import { RunnerGone, type RunnerResult } from './runner-connection';
 import { type ContainerSpec, LABELS, type ResolvedSpec, resolveSpec } from './spec';
-import { abortedError, closedError, SpecPool, type SpecPoolStats, short } from './spec-pool';
+import { closedError, SpecPool, type SpecPoolStats, short } from './spec-pool';
 import { checkKeys, wholeNumber } from './validate';
 
 /**
@@ -170,8 +170,12 @@ export class ContainerPool {
     const call = this.#prepare(options, started);
     const mode = options.mode ?? 'warm';
     try {
-      await this.#ready();
-      if (call.signal?.aborted) throw abortedError(pool.spec, 'starting');
+      await withinCall(
+        this.#ready(),
+        pool.spec,
+        call,
+        () => 'removing containers of an earlier run',
+      );
 
       const { result, containerId, engine, release } =
         mode === 'one-shot'
@@ -323,7 +327,17 @@ export class ContainerPool {
 
   async #runOneShot(spec: ResolvedSpec, call: PreparedCall) {
     try {
-      const result = await runOneShot(this.#runtime, spec, call, this.#config.oneShotAutoRemove);
+      // A one-shot call that gives up while its container starts returns at once; the start
+      // goes on and meets the passed deadline or the fired signal, which removes the container.
+      let phase = 'starting a container';
+      const result = await withinCall(
+        runOneShot(this.#runtime, spec, call, this.#config.oneShotAutoRemove, () => {
+          phase = 'running';
+        }),
+        spec,
+        call,
+        () => phase,
+      );
       return { result, containerId: result.containerId, engine: result.engine, release: () => {} };
     } catch (error) {
       if (!(error instanceof RunnerGone)) throw error;

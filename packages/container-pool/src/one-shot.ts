@@ -25,6 +25,7 @@ export async function runOneShot(
   spec: ResolvedSpec,
   call: PreparedCall,
   autoRemove: boolean,
+  onRunning: () => void = () => {},
 ): Promise<OneShotResult> {
   const tried = new Set<Engine>();
   let lastError: unknown;
@@ -47,7 +48,7 @@ export async function runOneShot(
     tried.add(engine);
 
     try {
-      return await runOn(runtime, engine, spec, call, autoRemove);
+      return await runOn(runtime, engine, spec, call, autoRemove, onRunning);
     } catch (error) {
       lastError = error;
       if (!isContainerPoolError(error, 'ENGINE_UNAVAILABLE')) throw error;
@@ -62,6 +63,7 @@ async function runOn(
   spec: ResolvedSpec,
   call: PreparedCall,
   autoRemove: boolean,
+  onRunning: () => void,
 ): Promise<OneShotResult> {
   const { settings } = runtime;
   let id: string | undefined;
@@ -84,6 +86,7 @@ async function runOn(
     );
     if (runtime.closed) throw closedError(spec);
 
+    onRunning();
     let killed = false;
     const result = await callWithDeadline(launched.connection, spec, call, launched.id, () => {
       killed = true;

@@ -68,6 +68,25 @@ describe.skipIf(!hasDocker)('ContainerPool.run in one-shot mode', () => {
     );
 
     await expect(call).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(call).rejects.toThrow(/timed out after 1000 ms \(timeoutMs\) while running/);
+    await pool.close();
+    expect(await listContainers([`agentnode.pool=${pool.name}`])).toEqual([]);
+  });
+
+  it('rejects an abort during the container start', async () => {
+    const { sh: image } = await testImages();
+    const pool = pools.create();
+    await pool.start();
+    const controller = new AbortController();
+    const call = pool.run(
+      { image, runner: 'sh' },
+      { code: 'true', mode: 'one-shot', signal: controller.signal },
+    );
+    // Creating, attaching and starting a container take several engine requests.
+    setTimeout(() => controller.abort(), 20);
+
+    await expect(call).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(call).rejects.toThrow(/aborted while starting a container/);
     await pool.close();
     expect(await listContainers([`agentnode.pool=${pool.name}`])).toEqual([]);
   });
