@@ -62,7 +62,10 @@ export interface ContainerPoolConfig {
   readonly handleSignals?: boolean;
   /** Registry for the pool's metrics; without it nothing is recorded. */
   readonly metrics?: MetricsRegistry;
-  /** Logger for scaling decisions, health failures and engine changes. */
+  /**
+   * Logger for scaling decisions, health failures and engine changes: an object with
+   * `debug`, `info`, `warn` and `error`, such as `console`. Without it nothing is logged.
+   */
   readonly logger?: Logger;
 }
 

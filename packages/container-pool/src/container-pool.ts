@@ -32,7 +32,10 @@ export interface RunOptions {
   readonly input?: string | Uint8Array;
   /** Deadline for the whole call, waiting for a container included. @default the pool's `timeoutMs` */
   readonly timeoutMs?: number;
-  /** Aborts the call; its container is killed and replaced. */
+  /**
+   * Aborts the call in any phase with `ABORTED`; a running call's container is killed and
+   * replaced.
+   */
   readonly signal?: AbortSignal;
   /** Stdout bytes allowed before the call fails with `OUTPUT_LIMIT`. @default the pool's `maxOutputBytes` */
   readonly maxOutputBytes?: number;
@@ -231,6 +234,11 @@ export class ContainerPool {
   /**
    * Rejects waiting calls, removes every container the pool created and stops its timers.
    * Idempotent; later calls fail with `POOL_CLOSED`.
+   *
+   * Note: idle containers do not keep the process alive, and a pool still open when the
+   * event loop empties closes itself on `beforeExit`. That event is not emitted on
+   * `process.exit()` or a signal, so call `close()` (or set `handleSignals`) where the
+   * program can end that way.
    */
   close(): Promise<void> {
     this.#closing ??= this.#closeOnce();

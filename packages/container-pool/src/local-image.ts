@@ -18,9 +18,16 @@ const execFileAsync = promisify(execFile);
 export interface LocalImageConfig {
   /** Image repository, for example `agentnode/busybox`; the tag is a content hash. */
   readonly repository: string;
-  /** The root file system: directories, files copied from the host, symlinks. */
+  /**
+   * The root file system, written in order, at least one entry: `{ type: 'directory', path,
+   * mode? }`, `{ type: 'file', path, mode?, source? | content? }` (`source` is a host file to
+   * copy, `content` literal bytes) and `{ type: 'symlink', path, target }`.
+   */
   readonly entries: readonly TarEntry[];
-  /** Dockerfile instructions applied on import, for example `ENV PATH=/bin`. */
+  /**
+   * Dockerfile instructions applied on import, for example `ENV PATH=/bin`.
+   * @default []
+   */
   readonly changes?: readonly string[];
   /**
    * dockerode connection options of the engine to import into.
@@ -40,6 +47,9 @@ export interface LocalImage {
 /**
  * Imports a root file system made of host files as a Docker image, tagged by a hash of its
  * content, so a second call with the same files finds the image and returns at once.
+ *
+ * Errors: `INVALID_CONFIG` for a bad field or an unreadable host file, `ENGINE_UNAVAILABLE`
+ * when the engine does not respond, `IMAGE_BUILD_FAILED` with Docker's reason.
  *
  * Useful where no registry is reachable: pair it with {@link busyboxRootfs} or
  * {@link nodeRootfs} to make images from binaries already on the machine.

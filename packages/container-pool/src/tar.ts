@@ -1,6 +1,10 @@
 import { createReadStream } from 'node:fs';
 
-/** One entry of a root file system, written to a tar archive by {@link writeTar}. */
+/**
+ * One entry of a root file system, written to a tar archive by {@link writeTar}. `path` is
+ * the path inside the image; `mode` sets the permission bits (default `0o755` for directories,
+ * `0o644` for files).
+ */
 export type TarEntry =
   | { readonly type: 'directory'; readonly path: string; readonly mode?: number }
   | {
@@ -11,10 +15,18 @@ export type TarEntry =
       readonly source?: string;
       /** Literal content, used when `source` is absent. */
       readonly content?: string | Uint8Array;
-      /** Byte size of `source`; required with `source` so the header can be written first. */
+      /**
+       * Byte size of `source`, needed with `source` so the header can be written first.
+       * `buildLocalImage` measures it itself.
+       */
       readonly size?: number;
     }
-  | { readonly type: 'symlink'; readonly path: string; readonly target: string };
+  | {
+      readonly type: 'symlink';
+      readonly path: string;
+      /** Path the link points to, relative to the link's directory unless absolute. */
+      readonly target: string;
+    };
 
 const BLOCK_BYTES = 512;
 
