@@ -94,10 +94,7 @@ async function parallelVersusSequential(
         },
       },
     ],
-    // About 1.1 s per sequential run of the 10 ms tool, 0.11 s of the 1 ms
-    // one; the shorter case takes more samples, because timer granularity
-    // and a busy machine shift single runs by milliseconds.
-    toolMs >= 10 ? (options.quick ? 3 : 8) : options.quick ? 10 : 30,
+    samplesFor(toolMs, options),
   );
   await coordinator.close();
 
@@ -116,6 +113,20 @@ async function parallelVersusSequential(
     met: ratio <= 1 / 9,
     note: `${(1 / ratio).toFixed(1)}x faster`,
   };
+}
+
+/**
+ * Picks the sample count of a parallel-against-sequential row. A sequential
+ * run takes about 1.1 s with the 10 ms tool and 0.11 s with the 1 ms one.
+ * The shorter case takes more samples, because timer granularity and a busy
+ * machine shift single runs by milliseconds.
+ */
+function samplesFor(toolMs: number, options: SuiteOptions): number {
+  if (toolMs >= 10) {
+    return options.quick ? 3 : 8;
+  }
+
+  return options.quick ? 10 : 30;
 }
 
 /** Times one execute() of a no-op tool against awaiting the function directly, with and without metrics. */
