@@ -14,7 +14,7 @@ import { PoolMetrics } from './pool-metrics';
 import type { PoolRuntime, RuntimeSettings } from './pool-runtime';
 import { RunnerGone, type RunnerResult } from './runner-connection';
 import { type ContainerSpec, LABELS, type ResolvedSpec, resolveSpec } from './spec';
-import { closedError, SpecPool, type SpecPoolStats, short } from './spec-pool';
+import { abortedError, closedError, SpecPool, type SpecPoolStats, short } from './spec-pool';
 import { checkKeys, wholeNumber } from './validate';
 
 /**
@@ -101,6 +101,8 @@ export class ContainerPool {
   /** Pools per spec object, so a warm call skips validating and hashing a spec it has seen. */
   readonly #poolsBySpec = new WeakMap<ContainerSpec, SpecPool>();
   #started: Promise<void> | undefined;
+  /** True once the orphan sweep finished, so calls skip waiting for it. */
+  #swept = false;
   #closing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #maintaining = false;
@@ -173,12 +175,11 @@ export class ContainerPool {
     const call = this.#prepare(options, started);
     const mode = options.mode ?? 'warm';
     try {
-      await withinCall(
-        this.#ready(),
-        pool.spec,
-        call,
-        () => 'removing containers of an earlier run',
-      );
+      if (call.signal?.aborted) throw abortedError(pool.spec, 'starting');
+      if (!this.#swept) {
+        const phase = () => 'removing containers of an earlier run';
+        await withinCall(this.#ready(), pool.spec, call, phase);
+      }
 
       const { result, containerId, engine, release } =
         mode === 'one-shot'
@@ -256,6 +257,7 @@ export class ContainerPool {
   async #startOnce(): Promise<void> {
     this.#unregisterExit = closeBeforeExit(this);
     await Promise.all(this.#engines.map((engine) => this.#removeOrphans(engine)));
+    this.#swept = true;
     if (this.#closing) return;
 
     this.#timer = setInterval(
