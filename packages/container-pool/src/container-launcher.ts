@@ -127,7 +127,7 @@ function engineError(
   );
 }
 
-/** Explains the Docker errors a spec most often causes and says what to do about them. */
+/** Returns what to do about the Docker errors a spec most often causes, or ''. */
 function startFailureHint(spec: ResolvedSpec, reason: string): string {
   if (/no such image|pull access denied|repository does not exist/i.test(reason)) {
     return ` The pool never pulls images: run "docker pull ${spec.image}" on this engine, or build the image from host binaries with buildLocalImage.`;
@@ -139,9 +139,9 @@ function startFailureHint(spec: ResolvedSpec, reason: string): string {
 }
 
 /**
- * Docker's own message for a failed request. docker-modem's message text adds a status
- * description picked by path, so a 404 for a missing network reads "no such container";
- * the JSON body Docker sent is used instead when there is one.
+ * Returns Docker's own message for a failed request. docker-modem's message adds a status
+ * text picked by the request path, so a 404 for a missing network reads "no such container".
+ * The JSON body Docker sent is used instead when there is one.
  */
 function dockerReason(error: unknown): string {
   const { statusCode, json } = error as { statusCode?: number; json?: { message?: unknown } };

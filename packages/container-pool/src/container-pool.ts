@@ -337,8 +337,8 @@ export class ContainerPool {
 
   async #runOneShot(spec: ResolvedSpec, call: PreparedCall) {
     try {
-      // A one-shot call that gives up while its container starts returns at once; the start
-      // goes on and meets the passed deadline or the fired signal, which removes the container.
+      // A one-shot call that gives up while its container starts returns at once. The start
+      // goes on, meets the passed deadline or the fired signal, and removes its container.
       let phase = 'starting a container';
       const result = await withinCall(
         runOneShot(this.#runtime, spec, call, this.#config.oneShotAutoRemove, () => {

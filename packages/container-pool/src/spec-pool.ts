@@ -344,7 +344,7 @@ export class SpecPool {
           return container;
         } catch (caught) {
           engine.load -= 1;
-          // A launch cut short by close() fails in whatever step it was in; that is no fault
+          // A launch cut short by close() fails in whatever step it was in. That is no fault
           // of the container or the engine, so it is neither logged nor counted as one.
           const error = this.#runtime.closed ? closedError(this.spec) : caught;
           metrics.containerStarted(
@@ -445,8 +445,8 @@ export class SpecPool {
 
   /**
    * Probes every idle container. A probed container stays in the idle list with its
-   * `idleSince` unchanged, so probes never postpone its idle expiry; calls skip it until
-   * the probe ends.
+   * `idleSince` unchanged, so probes never postpone its idle expiry. Calls skip it until the
+   * probe ends.
    */
   async #checkLiveness(): Promise<void> {
     const { settings } = this.#runtime;
@@ -539,7 +539,7 @@ export interface CallLimits {
   readonly signal: AbortSignal | undefined;
 }
 
-/** How a log line describes each kind of failed health check. */
+/** Log wording of each kind of failed health check. */
 const HEALTH_FAILURES: Readonly<Record<HealthCheckKind, string>> = {
   readiness: 'failed its readiness probe',
   liveness: 'failed its liveness probe',
