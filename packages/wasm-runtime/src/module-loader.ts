@@ -21,7 +21,7 @@ import type { RuntimeMetrics } from './runtime-metrics';
 import { sha256 as hash, loadTranspiled } from './transpile-cache';
 
 /** Bumped whenever the instrumenter's output changes, so stale disk copies are ignored. */
-const INSTRUMENTATION_VERSION = 2;
+const INSTRUMENTATION_VERSION = 4;
 /** Component core modules this large keep their instrumented bytes on disk. */
 const PERSIST_ABOVE_BYTES = 1024 * 1024;
 

@@ -122,8 +122,131 @@ describe('fuel instrumentation', () => {
     const five = 1_000_000n - (fuel.value as bigint);
 
     expect(once).toBeGreaterThan(0n);
-    // Four more iterations, each charging the seven instructions of the loop body.
-    expect(five - once).toBe(4n * 7n);
+    // Four more iterations, each charging the six instructions of the loop body (its end is free).
+    expect(five - once).toBe(4n * 6n);
+  });
+
+  // An interpreter's dispatch loop in miniature: every iteration takes a short path
+  // past a large branch it never enters. Charging each iteration for the whole loop
+  // body made the word-stats component (a JavaScript engine) run out of a 10-billion
+  // budget within milliseconds.
+  it('charges a loop iteration for the path it takes, not for branches it skips', () => {
+    const skipped = '(local.set $sum (i32.add (local.get $sum) (i32.const 1)))\n'.repeat(500);
+    const bytes = assemble(`(module
+      (func (export "run") (param $n i32) (result i32)
+        (local $sum i32)
+        (loop $next
+          (if (i32.eq (local.get $n) (i32.const -1))
+            (then ${skipped}))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $next (local.get $n)))
+        (local.get $sum)))`);
+    const { exports, fuel } = instantiate(instrumentModule(bytes, unlimited).bytes);
+
+    expect(exports.run!(1)).toBe(0);
+    const once = 1_000_000n - (fuel.value as bigint);
+    fuel.value = 1_000_000n;
+    exports.run!(101);
+    const hundredMore = 1_000_000n - (fuel.value as bigint) - once;
+
+    // Per iteration: the test and `if` (4), then the countdown and `br_if` (6).
+    expect(hundredMore).toBe(100n * 10n);
+  });
+
+  it('charges the same fuel however large the cases a br_table skips are', () => {
+    const dispatch = (slowCase: string) =>
+      assemble(`(module
+        (func (export "run") (param $n i32) (result i32)
+          (local $sum i32)
+          (loop $next
+            (block $done
+              (block $slow
+                (block $fast
+                  (br_table $fast $slow (i32.eq (local.get $n) (i32.const -1))))
+                (local.set $sum (i32.add (local.get $sum) (i32.const 2)))
+                (br $done))
+              ${slowCase})
+            (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+            (br_if $next (local.get $n)))
+          (local.get $sum)))`);
+    const fuelFor = (slowCase: string) => {
+      const { exports, fuel } = instantiate(instrumentModule(dispatch(slowCase), unlimited).bytes);
+      expect(exports.run!(1000)).toBe(2000);
+      return 1_000_000n - (fuel.value as bigint);
+    };
+
+    const small = fuelFor('(local.set $sum (i32.const 0))');
+    const large = fuelFor('(local.set $sum (i32.const 0))\n'.repeat(2000));
+
+    expect(large).toBe(small);
+    expect(small).toBeLessThan(1000n * 20n);
+  });
+
+  it('charges nothing for code a conditional branch jumps over', () => {
+    const guarded = (body: string) =>
+      assemble(`(module
+        (func (export "run") (param $skip i32) (result i32)
+          (local $sum i32)
+          (block $out
+            (br_if $out (local.get $skip))
+            ${body})
+          (local.get $sum)))`);
+    const fuelFor = (body: string, skip: number) => {
+      const { exports, fuel } = instantiate(instrumentModule(guarded(body), unlimited).bytes);
+      exports.run!(skip);
+      return 1_000_000n - (fuel.value as bigint);
+    };
+    const body = '(local.set $sum (i32.add (local.get $sum) (i32.const 1)))\n'.repeat(100);
+
+    expect(fuelFor(body, 1)).toBe(fuelFor('', 1));
+    expect(fuelFor(body, 0) - fuelFor('', 0)).toBe(400n);
+  });
+
+  it('charges only the arm of an if that runs', () => {
+    const bytes = assemble(`(module
+      (func (export "pick") (param $c i32) (result i32)
+        (if (result i32) (local.get $c)
+          (then (i32.add (i32.const 1) (i32.const 2)))
+          (else (i32.const 7)))))`);
+    const { exports, fuel } = instantiate(instrumentModule(bytes, unlimited).bytes);
+
+    expect(exports.pick!(0)).toBe(7);
+    const elseArm = 1_000_000n - (fuel.value as bigint);
+    fuel.value = 1_000_000n;
+    expect(exports.pick!(1)).toBe(3);
+    const thenArm = 1_000_000n - (fuel.value as bigint);
+
+    expect(thenArm - elseArm).toBe(2n);
+  });
+
+  it('keeps unreachable code, handlers and results valid when splitting runs', () => {
+    const bytes = assemble(`(module
+      (tag $oops (param i32))
+      (func (export "dead") (param $n i32) (result i32)
+        (block $out (result i32)
+          (loop $next
+            (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+          (br $out (i32.const 5))
+          (drop (i32.const 1))
+          (i32.const 6)))
+      (func (export "caught") (param $n i32) (result i32)
+        (local $sum i32)
+        (loop $next
+          (local.set $sum
+            (i32.add (local.get $sum)
+              (try (result i32)
+                (do (throw $oops (local.get $n)))
+                (catch $oops)
+                (catch_all (i32.const 0)))))
+          (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+        (local.get $sum)))`);
+
+    const instrumented = instrumentModule(bytes, unlimited);
+    const { exports } = instantiate(instrumented.bytes);
+
+    expect(WebAssembly.validate(instrumented.bytes)).toBe(true);
+    expect(exports.dead!(3)).toBe(5);
+    expect(exports.caught!(4)).toBe(10);
   });
 
   it('traps with fuel below zero when the budget runs out', () => {
@@ -239,7 +362,7 @@ describe('fuel instrumentation', () => {
 
   it('adds global and export sections where the module has none', () => {
     const bytes = assemble(
-      '(module (memory 1) (func $f (loop $l)) (start $f) (data (i32.const 0) "x"))',
+      '(module (memory 1) (func $f (loop $l) (drop (i32.const 1))) (start $f) (data (i32.const 0) "x"))',
     );
 
     const instrumented = instrumentModule(bytes, { ...unlimited, initialFuel: 500 });

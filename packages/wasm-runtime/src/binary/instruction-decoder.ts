@@ -14,19 +14,35 @@ import { readSigned, readUnsigned, skipLeb } from './leb128';
 /** Opcodes the instrumenter treats specially. */
 export const Opcode = {
   unreachable: 0x00,
+  nop: 0x01,
   block: 0x02,
   loop: 0x03,
   if: 0x04,
   else: 0x05,
   try: 0x06,
+  catch: 0x07,
+  throw: 0x08,
+  rethrow: 0x09,
+  throwRef: 0x0a,
   end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  brTable: 0x0e,
+  return: 0x0f,
+  returnCall: 0x12,
+  returnCallIndirect: 0x13,
+  returnCallRef: 0x15,
   delegate: 0x18,
+  catchAll: 0x19,
+  drop: 0x1a,
   tryTable: 0x1f,
   globalGet: 0x23,
   globalSet: 0x24,
   i64Const: 0x42,
   i64LtS: 0x53,
   i64Sub: 0x7d,
+  brOnNull: 0xd5,
+  brOnNonNull: 0xd6,
 } as const;
 
 /**
@@ -275,7 +291,11 @@ function skipValueTypeVector(bytes: Uint8Array, offset: number): number {
   return position;
 }
 
-function skipCatchClauses(bytes: Uint8Array, offset: number): number {
+function skipCatchClauses(
+  bytes: Uint8Array,
+  offset: number,
+  visitLabel?: (label: number) => void,
+): number {
   const { value: count, next } = readUnsigned(bytes, offset);
   let position = next;
   for (let index = 0; index < count; index++) {
@@ -285,9 +305,54 @@ function skipCatchClauses(bytes: Uint8Array, offset: number): number {
     } else if (kind !== 0x02 && kind !== 0x03) {
       throw invalid(position - 1, `unknown catch clause kind ${kind}`);
     }
-    position = skipLeb(bytes, position, 32);
+    if (visitLabel === undefined) {
+      position = skipLeb(bytes, position, 32);
+    } else {
+      const label = readUnsigned(bytes, position);
+      visitLabel(label.value);
+      position = label.next;
+    }
   }
   return position;
+}
+
+/**
+ * Calls `visit` with every label the branch instruction at `offset` may jump to: the
+ * label of `br`, `br_if`, `br_on_null` and `br_on_non_null`, every entry and the default
+ * of `br_table`, and the catch-clause labels of `try_table`. Labels count outwards from
+ * the innermost enclosing block (0). The labels of `try_table` count from the block
+ * around it, because its catch clauses branch out of it. Other instructions visit nothing.
+ */
+export function visitBranchLabels(
+  bytes: Uint8Array,
+  offset: number,
+  visit: (label: number) => void,
+): void {
+  const opcode = bytes[offset];
+  const position = offset + 1;
+  switch (opcode) {
+    case Opcode.br:
+    case Opcode.brIf:
+    case Opcode.brOnNull:
+    case Opcode.brOnNonNull:
+      visit(readUnsigned(bytes, position).value);
+      return;
+    case Opcode.brTable: {
+      const { value: count, next } = readUnsigned(bytes, position);
+      let cursor = next;
+      for (let index = 0; index <= count; index++) {
+        const label = readUnsigned(bytes, cursor);
+        visit(label.value);
+        cursor = label.next;
+      }
+      return;
+    }
+    case Opcode.tryTable:
+      skipCatchClauses(bytes, skipBlockType(bytes, position), visit);
+      return;
+    default:
+      return;
+  }
 }
 
 function checkedEnd(bytes: Uint8Array, end: number): number {

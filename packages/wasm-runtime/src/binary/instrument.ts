@@ -2,12 +2,10 @@
  * Rewrites a core module so that it runs under limits:
  *
  * - Fuel: the module gets one more mutable i64 global, exported as `agentnode:fuel`.
- *   Every function entry and every loop iteration subtracts a static cost from it and
- *   executes `unreachable` once it drops below zero. The cost of a region is the
- *   number of instructions directly in it: a function body outside its loops, or one
- *   loop body outside nested loops. Branches not taken are charged as if taken, so the
- *   count is an upper bound. It depends only on the path through loops and calls,
- *   which makes it deterministic.
+ *   Each straight-line run of code subtracts its instruction count from it when the
+ *   run starts, so fuel counts the instructions on the path taken (see
+ *   {@link findCharges}) and depends on nothing but that path. Function entries and
+ *   loop headers also execute `unreachable` once the counter is below zero.
  * - Memory: every defined memory gets a declared maximum no larger than the cap, so
  *   `memory.grow` past the cap returns -1, the failure result the specification defines.
  *   A memory (defined or imported) whose minimum exceeds the cap is rejected.
@@ -26,6 +24,7 @@ import {
   decodeInstruction,
   Opcode,
   skipValueType,
+  visitBranchLabels,
 } from './instruction-decoder';
 import { encodeSigned, encodeUnsigned, readUnsigned, skipLeb } from './leb128';
 import { checkMemory, type MemoryLimits, rewriteMemories, scanImports } from './memory-limits';
@@ -223,11 +222,27 @@ function exportsName(bytes: Uint8Array, section: Section, name: string): boolean
   return false;
 }
 
-/** A fuel charge to insert before `bytes[offset]`, for one region of a function. */
+/** A fuel charge to insert before `bytes[offset]`, for one straight-line run of code. */
 interface Charge {
   readonly offset: number;
-  /** Instructions directly in the region. */
+  /** Whether the charge also traps once fuel is below zero (loop headers and function entry). */
+  readonly checked: boolean;
+  /** Instructions in the run that cost fuel. */
   cost: number;
+}
+
+/**
+ * Kind of an open block, which decides whether its `end` starts a run. After a
+ * `block` or `try_table`, code continues the run before it unless a branch targets the
+ * block. After a `loop`, code runs once, not per iteration, so it starts a run. A
+ * `join` (`if` or legacy `try`) also ends the else arm or a catch handler, so it does too.
+ */
+type BlockKind = 'block' | 'loop' | 'join';
+
+interface OpenBlock {
+  readonly kind: BlockKind;
+  /** Whether a branch in the function targets this block's label. */
+  targeted: boolean;
 }
 
 function instrumentCode(
@@ -236,15 +251,14 @@ function instrumentCode(
   fuelGlobal: number,
 ): { payload: Uint8Array; functionCount: number } {
   const count = readUnsigned(bytes, section.start);
-  const out = new ByteWriter(Math.ceil((section.end - section.start) * 1.25) + 16);
+  const out = new ByteWriter(Math.ceil((section.end - section.start) * 1.5) + 16);
   out.bytes(encodeUnsigned(count.value));
 
-  // fuel -= cost; if (fuel < 0) unreachable
+  // fuel -= cost
   const chargePrefix = [Opcode.globalGet, ...encodeUnsigned(fuelGlobal), Opcode.i64Const];
-  const chargeSuffix = [
-    Opcode.i64Sub,
-    Opcode.globalSet,
-    ...encodeUnsigned(fuelGlobal),
+  const chargeSuffix = [Opcode.i64Sub, Opcode.globalSet, ...encodeUnsigned(fuelGlobal)];
+  // if (fuel < 0) unreachable
+  const check = [
     Opcode.globalGet,
     ...encodeUnsigned(fuelGlobal),
     Opcode.i64Const,
@@ -266,13 +280,19 @@ function instrumentCode(
     }
 
     const charges = findCharges(bytes, size.next, end, instruction);
-    const body = new ByteWriter(end - size.next + charges.length * 24);
+    const body = new ByteWriter(end - size.next + charges.length * 20);
     let copied = size.next;
     for (const charge of charges) {
+      if (charge.cost === 0 && !charge.checked) {
+        continue;
+      }
       body.slice(bytes, copied, charge.offset);
       body.bytes(chargePrefix);
       body.bytes(encodeSigned(BigInt(charge.cost)));
       body.bytes(chargeSuffix);
+      if (charge.checked) {
+        body.bytes(check);
+      }
       copied = charge.offset;
     }
     body.slice(bytes, copied, end);
@@ -284,7 +304,14 @@ function instrumentCode(
   return { payload: out.view(), functionCount: count.value };
 }
 
-/** Finds where one function body charges fuel: after its locals, and at the top of each loop. */
+/**
+ * Splits one function body into straight-line runs and returns a charge for each.
+ * A run starts at function entry, at the top of a loop body, at each `if` and `else`
+ * arm and catch handler, after a conditional branch, and after a block end that a
+ * branch targets. Each run is charged its own instruction count when it starts, so a
+ * loop iteration pays for the path it takes, not for every branch in its body. Code
+ * after an unconditional branch is never run and charges nothing.
+ */
 function findCharges(
   bytes: Uint8Array,
   start: number,
@@ -297,47 +324,121 @@ function findCharges(
     position = skipValueType(bytes, skipLeb(bytes, position, 32));
   }
 
-  const entry: Charge = { offset: position, cost: 0 };
-  const charges: Charge[] = [entry];
-  // The innermost charged region (function body or loop) that instructions belong to.
-  const regions: Charge[] = [entry];
-  // One slot per open block: its loop region, or undefined for block/if/try.
-  const blocks: (Charge | undefined)[] = [];
+  const charges: Charge[] = [];
+  const startRun = (offset: number, checked: boolean): Charge => {
+    const charge: Charge = { offset, checked, cost: 0 };
+    charges.push(charge);
+    return charge;
+  };
+  const blocks: OpenBlock[] = [];
+  const markTarget = (label: number): void => {
+    // A label past the outermost block is the function's own: a return.
+    const target = blocks[blocks.length - 1 - label];
+    if (target !== undefined) {
+      target.targeted = true;
+    }
+  };
 
+  // The run being counted, or undefined in code no branch reaches.
+  let run: Charge | undefined = startRun(position, true);
   while (position < end) {
     decodeInstruction(bytes, position, instruction);
-    regions[regions.length - 1]!.cost++;
+    const { opcode, next } = instruction;
+    if (run !== undefined && !isFree(opcode)) {
+      run.cost++;
+    }
 
-    switch (instruction.opcode) {
+    switch (opcode) {
       case Opcode.block:
-      case Opcode.if:
-      case Opcode.try:
-      case Opcode.tryTable:
-        blocks.push(undefined);
+        blocks.push({ kind: 'block', targeted: false });
         break;
-      case Opcode.loop: {
-        const loop: Charge = { offset: instruction.next, cost: 0 };
-        charges.push(loop);
-        regions.push(loop);
-        blocks.push(loop);
+      case Opcode.tryTable:
+        visitBranchLabels(bytes, position, markTarget);
+        blocks.push({ kind: 'block', targeted: false });
+        break;
+      case Opcode.try:
+        blocks.push({ kind: 'join', targeted: false });
+        break;
+      case Opcode.if:
+        blocks.push({ kind: 'join', targeted: false });
+        run = startRun(next, false);
+        break;
+      case Opcode.loop:
+        blocks.push({ kind: 'loop', targeted: false });
+        run = startRun(next, true);
+        break;
+      case Opcode.else:
+      case Opcode.catch:
+      case Opcode.catchAll:
+        run = startRun(next, false);
+        break;
+      case Opcode.end:
+      case Opcode.delegate: {
+        const block = blocks.pop();
+        if (block === undefined) {
+          run = undefined; // the end of the function
+        } else if (block.kind === 'join' || block.targeted) {
+          run = startRun(next, false);
+        } else if (block.kind === 'loop' && run !== undefined) {
+          run = startRun(next, false);
+        }
         break;
       }
-      case Opcode.end:
-      case Opcode.delegate:
-        if (blocks.length > 0 && blocks.pop() !== undefined) {
-          regions.pop();
+      case Opcode.brIf:
+      case Opcode.brOnNull:
+      case Opcode.brOnNonNull:
+        visitBranchLabels(bytes, position, markTarget);
+        if (run !== undefined) {
+          run = startRun(next, false);
         }
+        break;
+      case Opcode.br:
+      case Opcode.brTable:
+        visitBranchLabels(bytes, position, markTarget);
+        run = undefined;
+        break;
+      case Opcode.return:
+      case Opcode.unreachable:
+      case Opcode.throw:
+      case Opcode.rethrow:
+      case Opcode.throwRef:
+      case Opcode.returnCall:
+      case Opcode.returnCallIndirect:
+      case Opcode.returnCallRef:
+        run = undefined;
         break;
       default:
         break;
     }
-    position = instruction.next;
+    position = next;
   }
 
   if (position !== end) {
     throw invalid(`an instruction runs past the end of a function body at byte ${end}`);
   }
   return charges;
+}
+
+/**
+ * Tells whether an instruction costs no fuel. These are wasmtime's free operators
+ * (no machine code, or control flow only), plus the exception-handling blocks.
+ */
+function isFree(opcode: number): boolean {
+  return (
+    opcode === Opcode.nop ||
+    opcode === Opcode.drop ||
+    opcode === Opcode.unreachable ||
+    opcode === Opcode.return ||
+    opcode === Opcode.block ||
+    opcode === Opcode.loop ||
+    opcode === Opcode.else ||
+    opcode === Opcode.end ||
+    opcode === Opcode.try ||
+    opcode === Opcode.tryTable ||
+    opcode === Opcode.catch ||
+    opcode === Opcode.catchAll ||
+    opcode === Opcode.delegate
+  );
 }
 
 function writeSection(out: ByteWriter, id: number, payload: Uint8Array): void {
