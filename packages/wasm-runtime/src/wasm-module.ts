@@ -8,7 +8,7 @@ import {
 } from './config';
 import { isWasmRuntimeError, WasmRuntimeError } from './errors';
 import { loadHostModule, toFileUrl } from './instance/host-module';
-import { callMetered, mapFailure } from './instance/metered-call';
+import { callMetered, mapFailure, outOfFuel } from './instance/metered-call';
 import { createInstance, type PreparedModule } from './instance/prepared-module';
 import type { HostImports, MeteredInstance, ReturnKind } from './instance/types';
 import { fromWorkerError, toWorkerModule } from './isolation/worker-messages';
@@ -267,6 +267,11 @@ export class WasmModule {
 
     this.#release(instance, resolved);
     const durationMs = performance.now() - started;
+    if (instance.fuel.exhausted()) {
+      // Exports called straight through `exports` can overdraw the budget without a trap.
+      this.#recordCall('withInstance', 'error', durationMs, used());
+      throw this.#withModule(outOfFuel('withInstance', budget, used(), undefined));
+    }
     if (durationMs > resolved.timeoutMs) {
       this.#recordCall('withInstance', 'error', durationMs, used());
       throw this.#withModule(timedOut('withInstance', resolved.timeoutMs, used()));

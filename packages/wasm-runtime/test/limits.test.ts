@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createWasmRuntime, DEFAULTS } from '../src/index';
+import { createWasmRuntime, DEFAULTS, watToWasm } from '../src/index';
 import { cacheDirectory, coreModule, echoComponent } from './fixtures';
 import { failure } from './helpers';
 
@@ -65,6 +65,30 @@ describe('fuel', () => {
     const result = await tool.call('add', [1, 2]);
 
     expect(result.value).toBe(3);
+    await runtime.close();
+  });
+
+  it('fails a call overdrawn without a loop', async () => {
+    // Only function entries and loop headers check the counter; this `then` arm runs
+    // 400 instructions past a budget of 50 before the function returns.
+    const adds = '(local.set $x (i32.add (local.get $x) (i32.const 1)))\n'.repeat(100);
+    const runtime = createWasmRuntime({ cacheDirectory });
+    const tool = runtime.load(
+      await watToWasm(`(module
+        (func (export "burst") (param $go i32) (result i32)
+          (local $x i32)
+          (if (local.get $go) (then ${adds}))
+          (local.get $x)))`),
+    );
+
+    const error = await failure(tool.call('burst', [1], { fuelLimit: 50 }));
+    const within = await tool.call('burst', [1], { fuelLimit: 1000 });
+
+    expect(error.code).toBe('OUT_OF_FUEL');
+    expect(error.details.fuelUsed).toBe(50);
+    expect(within.value).toBe(100);
+    expect(within.fuelUsed).toBeGreaterThan(400);
+    expect(tool.idleInstances).toBe(1);
     await runtime.close();
   });
 

@@ -44,13 +44,27 @@ export function callMetered(
   } catch (error) {
     return mapFailure(error, instance, exportName, fuelLimit);
   }
-  return { ok: true, value, fuelUsed: instance.fuel.used(fuelLimit) };
+
+  const fuelUsed = instance.fuel.used(fuelLimit);
+  // Only function entries and loop headers check the counter, so the straight-line code
+  // after the last check can overdraw it and still return. Such a call went over its
+  // budget all the same; the instance finished normally and stays usable.
+  if (fuelUsed >= fuelLimit && instance.fuel.exhausted()) {
+    return {
+      ok: false,
+      error: outOfFuel(exportName, fuelLimit, fuelUsed, undefined),
+      reusable: true,
+      fuelUsed,
+    };
+  }
+  return { ok: true, value, fuelUsed };
 }
 
 /**
  * Maps what a guest call threw to a typed error. Running out of fuel is recognized by a
- * negative fuel counter: the charge that crossed zero trapped at once, so a trap with
- * fuel left is the guest's own.
+ * negative fuel counter: a trap with fuel left is the guest's own. A counter can go
+ * negative between two checks, and a guest trap there is reported as `OUT_OF_FUEL`
+ * too, since the call had gone over its budget before it trapped.
  */
 export function mapFailure(
   error: unknown,
@@ -58,17 +72,17 @@ export function mapFailure(
   exportName: string,
   fuelLimit: number,
 ): MeteredFailure {
-  const outOfFuel = instance.fuel.exhausted();
+  const exhausted = instance.fuel.exhausted();
   const fuelUsed = instance.fuel.used(fuelLimit);
   const details = { exportName, fuelUsed };
 
-  if (outOfFuel) {
-    const mapped = new WasmRuntimeError(
-      'OUT_OF_FUEL',
-      `The call to "${exportName}" ran out of fuel: it used its whole budget of ${fuelLimit} units; raise fuelLimit or fix the guest's loop.`,
-      { cause: error, details },
-    );
-    return { ok: false, error: mapped, reusable: false, fuelUsed };
+  if (exhausted) {
+    return {
+      ok: false,
+      error: outOfFuel(exportName, fuelLimit, fuelUsed, error),
+      reusable: false,
+      fuelUsed,
+    };
   }
 
   if (error instanceof WasmRuntimeError) {
@@ -101,6 +115,20 @@ export function mapFailure(
     },
   );
   return { ok: false, error: mapped, reusable: false, fuelUsed };
+}
+
+/** Creates the `OUT_OF_FUEL` error for a call that went over `fuelLimit`. */
+export function outOfFuel(
+  exportName: string,
+  fuelLimit: number,
+  fuelUsed: number,
+  cause: unknown,
+): WasmRuntimeError {
+  return new WasmRuntimeError(
+    'OUT_OF_FUEL',
+    `The call to "${exportName}" ran out of fuel: it used its whole budget of ${fuelLimit} units; raise fuelLimit or fix the guest's loop.`,
+    { cause, details: { exportName, fuelUsed } },
+  );
 }
 
 function trapMessage(error: unknown): string {
