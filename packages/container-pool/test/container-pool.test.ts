@@ -495,7 +495,14 @@ describe.skipIf(!hasDocker)('ContainerPool scaling and health', () => {
   it('replaces a container whose runner exits while idle', async () => {
     const { node: image } = await testImages();
     const metrics = createMetricsRegistry({ collectSystem: false });
-    const pool = pools.create({ metrics });
+    const warnings: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (message: string) => warnings.push(message),
+      error() {},
+    };
+    const pool = pools.create({ metrics, logger });
     const spec: ContainerSpec = { image, runner: 'node', min: 1, max: 1 };
     const first = await pool.run(spec, { code: 'setTimeout(() => process.exit(0), 100)' });
 
@@ -507,5 +514,12 @@ describe.skipIf(!hasDocker)('ContainerPool scaling and health', () => {
 
     expect(replaced).toBe(true);
     expect(next.containerId).not.toBe(first.containerId);
+    expect(warnings).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `container ${first.containerId.slice(0, 12)} of ".*" lost its runner; it is removed: runner exited while idle`,
+        ),
+      ),
+    );
   });
 });
