@@ -31,6 +31,21 @@ describe.skipIf(!hasDocker)('ContainerPool.run isolation between calls', () => {
     }
   });
 
+  it('survives a call that removes the runner files', async () => {
+    const pool = pools.create();
+    const cleaner = await pool.run(sh, {
+      code: 'rm -rf /tmp/.agentnode-runner; echo cleaned',
+      timeoutMs: 10_000,
+    });
+    const next = await pool.run(sh, { code: 'echo next', timeoutMs: 10_000 });
+
+    expect(cleaner.exitCode).toBe(0);
+    expect(cleaner.output).toBe('');
+    expect(cleaner.stderr).toMatch(/removed \/tmp\/\.agentnode-runner, so its output was lost/);
+    expect(next.containerId).toBe(cleaner.containerId);
+    expect(next.output).toBe('next\n');
+  });
+
   it('drops output a node call writes after it returned', async () => {
     const pool = pools.create();
     const early = await pool.run(node, {

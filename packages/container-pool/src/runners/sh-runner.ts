@@ -14,6 +14,10 @@
  *   writes to stderr without end fills that tmpfs and then gets write errors (ENOSPC) until
  *   its deadline.
  *
+ * A call that removes the runner's directory (`rm -rf /tmp/.agentnode-runner`, or a sweep of
+ * `/tmp`) loses its output; the runner recreates the directory and reports the loss on the
+ * call's stderr. The test with `[` is a shell builtin, so the usual case starts no process.
+ *
  * The output files are emptied before each call, because a call that kills its own process
  * group (`kill -9 0`) can kill `head` before it opens, and truncates, the output file. The
  * runner itself survives that as the container's PID 1, which the kernel shields from
@@ -46,6 +50,7 @@ while IFS=' ' read -r kind id a b c rest; do
     printf 'pong %s\\n' "$id"
     ;;
   call)
+    [ -d "$scratch" ] || mkdir -p "$scratch" || exit 70
     read_exact "$a" "$scratch/code"
     read_exact "$b" "$scratch/in"
     cap=$((c + 1))
@@ -53,6 +58,11 @@ while IFS=' ' read -r kind id a b c rest; do
     : > "$scratch/err"
     ( set +o pipefail; . "$scratch/code" ) < "$scratch/in" 2> "$scratch/err" | head -c "$cap" > "$scratch/out"
     status=$?
+    if [ ! -f "$scratch/out" ] || [ ! -f "$scratch/err" ]; then
+      mkdir -p "$scratch" || exit 70
+      : > "$scratch/out"
+      echo "agentnode runner: the call removed $scratch, so its output was lost" > "$scratch/err"
+    fi
     set -- $(wc -c "$scratch/out" "$scratch/err")
     out_bytes=$1 err_bytes=$3 out_cut=0 err_cut=0
     if [ "$out_bytes" -gt "$c" ]; then out_bytes=$c out_cut=1; fi
