@@ -1,7 +1,8 @@
 import type { MetricsRegistry } from '@agentnode/metrics';
 import type { ExecuteManyOptions, ExecuteOptions, ToolCallRequest } from './call-types';
-import { ToolError } from './errors';
-import type { Logger } from './logger';
+import { checkMetricsRegistry } from './core-metrics';
+import { describeValue, ToolError } from './errors';
+import { checkLogger, type Logger } from './logger';
 import type { AttestationGate, ExecutionLog, ToolExecutor } from './ports';
 import {
   NO_RETRY,
@@ -120,20 +121,59 @@ export function resolveConfig(config: ToolCoordinatorConfig): ResolvedCoordinato
   checkPositiveInteger('executionLogBatchSize', config.executionLogBatchSize);
   checkTimeout('executionLogFlushIntervalMs', config.executionLogFlushIntervalMs, 'INVALID_CONFIG');
   checkPositiveInteger('executionLogMaxBufferedRecords', config.executionLogMaxBufferedRecords);
-  if (config.executionLog !== undefined && typeof config.executionLog?.record !== 'function') {
-    throw new ToolError(
-      'INVALID_CONFIG',
-      'Option "executionLog" must be an object with a "record" function.',
-    );
+  checkCollaborators(config);
+
+  return Object.freeze(resolved);
+}
+
+/** Checks the objects the coordinator is given, so a wrong one fails here and not on first use. */
+function checkCollaborators(config: ToolCoordinatorConfig): void {
+  if (config.metrics !== undefined) {
+    checkMetricsRegistry(config.metrics);
   }
-  if (config.attestationGate !== undefined && typeof config.attestationGate?.check !== 'function') {
+  if (config.logger !== undefined) {
+    checkLogger(config.logger);
+  }
+  if (config.executors !== undefined && !Array.isArray(config.executors)) {
     throw new ToolError(
       'INVALID_CONFIG',
-      'Option "attestationGate" must be an object with a "check" function.',
+      `Option "executors" must be an array of tool executors, got ${describeValue(config.executors)}.`,
     );
   }
 
-  return Object.freeze(resolved);
+  checkMethods('executionLog', config.executionLog, 'an ExecutionLog', ['record']);
+  checkMethods('attestationGate', config.attestationGate, 'an AttestationGate', ['check']);
+  checkMethods('registry', config.registry, 'a ToolRegistry', [
+    'register',
+    'registerExecutor',
+    'resolve',
+  ]);
+  checkMethods('configStore', config.configStore, 'a ToolConfigStore', ['resolve']);
+  checkMethods('tasks', config.tasks, 'a TaskSupervisor', ['spawn', 'drain']);
+}
+
+function checkMethods(
+  name: string,
+  value: unknown,
+  expected: string,
+  methods: readonly string[],
+): void {
+  if (value === undefined) {
+    return;
+  }
+
+  const listed = methods.map((method) => `"${method}"`).join(', ');
+  const rule = `Option "${name}" must be ${expected} (an object with ${listed} ${methods.length === 1 ? 'function' : 'functions'})`;
+  if (typeof value !== 'object' || value === null) {
+    throw new ToolError('INVALID_CONFIG', `${rule}, got ${describeValue(value)}.`);
+  }
+
+  const missing = methods.find(
+    (method) => typeof (value as Record<string, unknown>)[method] !== 'function',
+  );
+  if (missing !== undefined) {
+    throw new ToolError('INVALID_CONFIG', `${rule}, got an object without "${missing}".`);
+  }
 }
 
 export function checkExecuteOptions(options: ExecuteOptions): void {

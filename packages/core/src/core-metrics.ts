@@ -1,4 +1,5 @@
 import type { Counter, Histogram, MetricsRegistry } from '@agentnode/metrics';
+import { describeValue, ToolError } from './errors';
 
 /** Upper bounds, in seconds, for tool call durations: 1 ms to 60 s. */
 export const TOOL_DURATION_BUCKETS = [
@@ -9,6 +10,30 @@ export const TOOL_DURATION_BUCKETS = [
 export const QUEUE_WAIT_BUCKETS = [
   0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10,
 ] as const;
+
+const REGISTRY_METHODS = ['counter', 'gauge', 'histogram'] as const;
+
+/**
+ * Checks that `metrics` looks like a `MetricsRegistry`, so a wrong value
+ * fails at construction with the option's name instead of a TypeError on
+ * the first metric registered.
+ *
+ * @throws {ToolError} `INVALID_CONFIG` naming the missing function.
+ */
+export function checkMetricsRegistry(metrics: unknown): void {
+  const rule =
+    'Option "metrics" must be a MetricsRegistry from createMetricsRegistry() (an object with counter, gauge and histogram functions)';
+  if (typeof metrics !== 'object' || metrics === null) {
+    throw new ToolError('INVALID_CONFIG', `${rule}, got ${describeValue(metrics)}.`);
+  }
+
+  const missing = REGISTRY_METHODS.find(
+    (method) => typeof (metrics as Record<string, unknown>)[method] !== 'function',
+  );
+  if (missing !== undefined) {
+    throw new ToolError('INVALID_CONFIG', `${rule}, got an object without "${missing}".`);
+  }
+}
 
 /** Calls running and waiting per tool kind, read by the gauges on scrape. */
 export class LiveCallCounts {

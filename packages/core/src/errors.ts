@@ -130,3 +130,23 @@ export function describeError(error: unknown): string {
 
   return typeof error === 'string' ? error : String(error);
 }
+
+/** Renders a value of unknown type for an error message: `null`, `5`, `"text"`, `an array`, `a function`. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) {
+    return String(value);
+  }
+  if (Array.isArray(value)) {
+    return 'an array';
+  }
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'function':
+      return 'a function';
+    case 'object':
+      return 'an object';
+    default:
+      return String(value);
+  }
+}

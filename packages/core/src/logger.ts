@@ -1,3 +1,5 @@
+import { describeValue, ToolError } from './errors';
+
 /**
  * The logger core writes through; `console` fits. Core logs only what it
  * catches and does not rethrow: failed background tasks, throwing event
@@ -9,6 +11,8 @@ export interface Logger {
   warn(message: string, context?: Record<string, unknown>): void;
   error(message: string, context?: Record<string, unknown>): void;
 }
+
+const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
 
 function ignore(): void {}
 
@@ -55,4 +59,29 @@ export function guardLogger(logger: Logger): Logger {
     warn: guard(logger.warn),
     error: guard(logger.error),
   });
+}
+
+/**
+ * Checks that `logger` has the four logging methods, so a wrong value fails
+ * at construction instead of silently losing the errors it should report.
+ *
+ * @throws {ToolError} `INVALID_CONFIG` naming the option and the missing method.
+ */
+export function checkLogger(logger: unknown): void {
+  if (typeof logger !== 'object' || logger === null) {
+    throw new ToolError(
+      'INVALID_CONFIG',
+      `Option "logger" must be an object with debug, info, warn and error methods (console fits), got ${describeValue(logger)}.`,
+    );
+  }
+
+  const missing = LOGGER_METHODS.find(
+    (method) => typeof (logger as Record<string, unknown>)[method] !== 'function',
+  );
+  if (missing !== undefined) {
+    throw new ToolError(
+      'INVALID_CONFIG',
+      `Option "logger" must be an object with debug, info, warn and error methods (console fits), got an object without "${missing}".`,
+    );
+  }
 }

@@ -1,6 +1,7 @@
 import type { Counter, Gauge, MetricsRegistry } from '@agentnode/metrics';
+import { checkMetricsRegistry } from './core-metrics';
 import { ToolError } from './errors';
-import { guardLogger, type Logger, stderrErrorLogger } from './logger';
+import { checkLogger, guardLogger, type Logger, stderrErrorLogger } from './logger';
 
 /** Configuration of {@link TaskSupervisor}. */
 export interface TaskSupervisorConfig {
@@ -51,6 +52,13 @@ export class TaskSupervisor {
         'INVALID_CONFIG',
         `Task supervisor config must be an object, got ${String(config)}.`,
       );
+    }
+
+    if (config.logger !== undefined) {
+      checkLogger(config.logger);
+    }
+    if (config.metrics !== undefined) {
+      checkMetricsRegistry(config.metrics);
     }
 
     this.#logger = guardLogger(config.logger ?? stderrErrorLogger);
