@@ -57,7 +57,11 @@ export interface WasmRuntimeConfig {
   readonly maxWorkers?: number;
   /** Registry for the runtime's metrics; without it nothing is recorded. */
   readonly metrics?: MetricsRegistry;
-  /** Logger for transpiles (debug) and rebuilt cache entries (warn). Nothing is logged without one. */
+  /**
+   * Logger for transpiles (debug), each line a component writes to stdout or stderr
+   * (debug) and rebuilt cache entries (warn). Nothing is logged without one, and
+   * component output is then discarded.
+   */
   readonly logger?: WasmRuntimeLogger;
 }
 

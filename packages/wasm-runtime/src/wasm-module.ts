@@ -7,6 +7,7 @@ import {
   type WasmModuleConfig,
 } from './config';
 import { isWasmRuntimeError, WasmRuntimeError } from './errors';
+import type { GuestOutput } from './instance/guest-output';
 import { loadHostModule, toFileUrl } from './instance/host-module';
 import { callMetered, mapFailure, outOfFuel } from './instance/metered-call';
 import { createInstance, type PreparedModule } from './instance/prepared-module';
@@ -87,6 +88,8 @@ export class WasmModule {
   readonly #imports: HostImports;
   readonly #config: WasmModuleConfig;
   readonly #idle: MeteredInstance[] = [];
+  /** Where a component's stdout and stderr go: the runtime's logger at debug level, if any. */
+  readonly #guestOutput: GuestOutput | undefined;
   #loading: Promise<PreparedModule> | undefined;
   #prepared: PreparedModule | undefined;
 
@@ -106,6 +109,11 @@ export class WasmModule {
     this.name = config.name ?? sha256.slice(0, 12);
     this.#imports = config.imports ?? {};
     this.#config = config;
+    const logger = context.config.logger;
+    this.#guestOutput =
+      logger === undefined
+        ? undefined
+        : (stream, line) => logger.debug(`wasm-runtime: ${this.name} ${stream}: ${line}`);
   }
 
   /** Number of idle instances pooled for reuse. */
@@ -366,7 +374,7 @@ export class WasmModule {
     exportName: string,
   ): Promise<MeteredInstance> {
     const instance = this.#hostImports().then((imports) =>
-      createInstance(prepared, imports, this.#config.wasi),
+      createInstance(prepared, imports, this.#config.wasi, this.#guestOutput),
     );
     return withDeadline(instance, started + options.timeoutMs, options, exportName).catch(
       (error: unknown) => {

@@ -45,6 +45,17 @@ export async function randomComponent(): Promise<Uint8Array> {
   });
 }
 
+/** Builds the stdio component: `stdio-component.wat` embedded with `stdio.wit` (imports WASI streams). */
+export async function stdioComponent(): Promise<Uint8Array> {
+  const wat = await readFile(join(fixturesDirectory, 'stdio-component.wat'), 'utf8');
+  const wit = await readFile(join(fixturesDirectory, 'stdio.wit'), 'utf8');
+  return cached('stdio-component', [wat, wit], async () => {
+    const core = await watToWasm('stdio-component', wat);
+    const embedded = await componentEmbed({ binary: core, witSource: wit, stringEncoding: 'utf8' });
+    return componentNew(embedded);
+  });
+}
+
 /** Builds the JavaScript toolkit component (about ten seconds on a cold cache). */
 export async function toolkitComponent(): Promise<Uint8Array> {
   const [source, wit] = await Promise.all([

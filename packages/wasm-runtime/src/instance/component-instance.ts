@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { WasmRuntimeError } from '../errors';
 import { missingExport } from './core-instance';
 import { FuelMeter } from './fuel-meter';
+import { containGuest, type GuestOutput } from './guest-output';
 import type { HostImports, MeteredInstance, WasiConfig } from './types';
 
 /** The `instantiate` function jco generates in its `instantiation: 'async'` mode. */
@@ -26,15 +27,20 @@ export async function importBindings(entryPath: string): Promise<InstantiateComp
   return bindings.instantiate as InstantiateComponent;
 }
 
-let wasiImports: Promise<Record<string, unknown>> | undefined;
+/** The import object for components without WASI settings or an output sink. */
+let discardingImports: Promise<Record<string, unknown>> | undefined;
+/** Import objects without WASI settings, one per output sink (one sink per module). */
+const importsByOutput = new WeakMap<GuestOutput, Promise<Record<string, unknown>>>();
 
 /**
  * Builds the WASI preview 2 import object, sandboxed: no preopened directories, no
- * network, only the arguments and environment the caller gives.
- *
- * Note: the shim writes a component's stdout and stderr to the process's own streams.
+ * network, only the arguments and environment the caller gives. The guest's stdout and
+ * stderr go to `output` (discarded without one), and `wasi:cli/exit` traps.
  */
-async function createWasiImports(config: WasiConfig): Promise<Record<string, unknown>> {
+async function createWasiImports(
+  config: WasiConfig,
+  output: GuestOutput | undefined,
+): Promise<Record<string, unknown>> {
   const { WASIShim } = await import('@bytecodealliance/preview2-shim/instantiation');
   const shim = new WASIShim({
     sandbox: {
@@ -44,16 +50,27 @@ async function createWasiImports(config: WasiConfig): Promise<Record<string, unk
       enableNetwork: false,
     },
   });
-  return shim.getImportObject() as unknown as Record<string, unknown>;
+  return containGuest(shim.getImportObject() as unknown as Record<string, unknown>, output);
 }
 
-/** Resolves an import object once per WASI configuration and module. */
-export function wasiImportsFor(config: WasiConfig | undefined): Promise<Record<string, unknown>> {
-  if (config === undefined) {
-    wasiImports ??= createWasiImports({});
-    return wasiImports;
+/** Resolves an import object, shared by every instance when there are no WASI settings. */
+export function wasiImportsFor(
+  config: WasiConfig | undefined,
+  output: GuestOutput | undefined,
+): Promise<Record<string, unknown>> {
+  if (config !== undefined) {
+    return createWasiImports(config, output);
   }
-  return createWasiImports(config);
+  if (output === undefined) {
+    discardingImports ??= createWasiImports({}, undefined);
+    return discardingImports;
+  }
+  let imports = importsByOutput.get(output);
+  if (imports === undefined) {
+    imports = createWasiImports({}, output);
+    importsByOutput.set(output, imports);
+  }
+  return imports;
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   wasiImportsFor,
 } from './component-instance';
 import { instantiateCoreModule } from './core-instance';
+import type { GuestOutput } from './guest-output';
 import type { HostImports, MeteredInstance, WasiConfig } from './types';
 
 /** A core module compiled from its instrumented bytes. */
@@ -26,11 +27,15 @@ export interface PreparedComponent {
 /** The loaded form of a module, ready to instantiate. */
 export type PreparedModule = PreparedCoreModule | PreparedComponent;
 
-/** Creates a fresh instance of a prepared module. */
+/**
+ * Creates a fresh instance of a prepared module. A component's stdout and stderr go to
+ * `output`, or nowhere without it.
+ */
 export async function createInstance(
   prepared: PreparedModule,
   hostImports: HostImports,
   wasi: WasiConfig | undefined,
+  output?: GuestOutput,
 ): Promise<MeteredInstance> {
   if (prepared.kind === 'module') {
     return instantiateCoreModule(prepared.module, hostImports, wasi ?? {});
@@ -41,6 +46,8 @@ export async function createInstance(
     prepared.imports,
     hostImports,
     // The shim is only loaded for components that import WASI.
-    prepared.imports.some((name) => name.startsWith('wasi:')) ? await wasiImportsFor(wasi) : {},
+    prepared.imports.some((name) => name.startsWith('wasi:'))
+      ? await wasiImportsFor(wasi, output)
+      : {},
   );
 }

@@ -50,6 +50,7 @@ async function instantiate(request: WorkerRequest): Promise<MeteredInstance> {
   const prepared = await toPrepared(request.module);
   const hostImports =
     request.hostModule === undefined ? {} : await loadHostModule(request.hostModule);
+  // NOTE: the worker has no logger, so a component's stdout and stderr are discarded here.
   return createInstance(prepared, hostImports, request.wasi);
 }
 
