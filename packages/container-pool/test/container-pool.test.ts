@@ -168,6 +168,18 @@ describe.skipIf(!hasDocker)('ContainerPool.run', () => {
     );
   });
 
+  it('fails with CONTAINER_UNHEALTHY when the runner exits at once', async () => {
+    const pool = pools.create();
+    const call = pool.run(
+      { ...sh, runner: { command: ['sh', '-c', 'exit 3'] } },
+      { code: 'true', timeoutMs: 10_000 },
+    );
+
+    await expect(call).rejects.toMatchObject({ code: 'CONTAINER_UNHEALTHY' });
+    await expect(call).rejects.toThrow(/failed its readiness probe: .*[^.]\.$/);
+    await expect(call).rejects.not.toThrow(/\.\./);
+  });
+
   it('explains a network missing on the engine', async () => {
     const pool = pools.create();
     const call = pool.run({ ...sh, network: 'agentnode-test-missing' }, { code: 'true' });
