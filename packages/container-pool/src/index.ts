@@ -15,16 +15,14 @@ export {
 } from './errors';
 export {
   buildLocalImage,
-  busyboxRootfs,
   type LocalImage,
   type LocalImageConfig,
-  nodeRootfs,
-  type Rootfs,
   type TarEntry,
 } from './local-image';
 export type { Logger } from './logger';
 export type { ContainerPoolEvents, ContainerPoolListener, RemovalReason } from './pool-events';
 export type { ContainerState, HealthCheckKind, ScaleReason } from './pool-metrics';
+export { busyboxRootfs, nodeRootfs, type Rootfs } from './rootfs';
 export { NODE_RUNNER_SOURCE } from './runners/node-runner';
 export { SH_RUNNER_SOURCE } from './runners/sh-runner';
 export {
