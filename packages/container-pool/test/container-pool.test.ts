@@ -62,6 +62,22 @@ describe.skipIf(!hasDocker)('ContainerPool.run', () => {
     expect(after.output).toBe('ok\n');
   });
 
+  it('rejects an abort while waiting for a container', async () => {
+    const pool = pools.create();
+    const spec = { ...sh, min: 1, max: 1 };
+    await pool.warm(spec);
+    const busy = pool.run(spec, { code: 'sleep 1; echo done' });
+    const controller = new AbortController();
+    const waiting = pool.run(spec, { code: 'true', signal: controller.signal });
+    await eventually(() => pool.stats().specs[0]?.waiting === 1);
+    controller.abort();
+
+    await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(waiting).rejects.toThrow(/aborted while waiting for a container/);
+    expect(pool.stats().specs[0]?.waiting).toBe(0);
+    expect((await busy).output).toBe('done\n');
+  });
+
   it('fails with OUTPUT_LIMIT past maxOutputBytes and keeps the container', async () => {
     const pool = pools.create();
     const error = await pool
