@@ -5,7 +5,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { instrumentModule } from './binary/instrument';
 import type { ResolvedRuntimeConfig } from './config';
@@ -166,11 +166,30 @@ export class ModuleLoader {
     const instrumented = this.#instrument(bytes);
     try {
       await writeVerified(path, instrumented);
+      await removeOutdated(dirname(path), sha256);
     } catch (error) {
       // The disk copy only saves time on the next start; running without it is correct.
       this.#config.logger?.warn(`wasm-runtime: could not store instrumented module ${path}`, error);
     }
     return instrumented;
+  }
+}
+
+/**
+ * Deletes the copies of one module that an older instrumenter version stored, which
+ * no runtime reads again (a JavaScript engine's copy is over 10 MB).
+ */
+async function removeOutdated(directory: string, sha256: string): Promise<void> {
+  const version = /-v(\d+)\.wasm(?:\.sha256)?$/;
+  for (const name of await readdir(directory)) {
+    const match = version.exec(name);
+    if (
+      name.startsWith(`${sha256}-`) &&
+      match !== null &&
+      Number(match[1]) < INSTRUMENTATION_VERSION
+    ) {
+      await rm(join(directory, name), { force: true });
+    }
   }
 }
 

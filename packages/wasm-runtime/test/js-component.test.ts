@@ -125,6 +125,9 @@ describe('JavaScript component (componentize-js)', () => {
       await writeFile(path, altered);
       originals.set(path, original);
     }
+    // A copy from instrumenter version 1, which storing the rebuilt copy deletes.
+    const outdated = paths[0]!.replace(/-v\d+\.wasm$/, '-v1.wasm');
+    await writeFile(outdated, 'outdated');
 
     const restarted = createWasmRuntime({ cacheDirectory });
     const result = await restarted
@@ -134,12 +137,14 @@ describe('JavaScript component (componentize-js)', () => {
       .call('echo', ['after restart']);
     let restored = 0;
     for (const [path, original] of originals) {
-      // Buffer.equals: a deep toEqual over 12 MB takes minutes.
-      restored += original.equals(await readFile(path)) ? 1 : 0;
+      // Outdated copies are gone. Buffer.equals: a deep toEqual over 12 MB takes minutes.
+      const stored = await readFile(path).catch(() => undefined);
+      restored += stored !== undefined && original.equals(stored) ? 1 : 0;
     }
 
     expect(result.value).toBe('after restart');
     expect(restored).toBe(1);
+    await expect(readFile(outdated)).rejects.toMatchObject({ code: 'ENOENT' });
     await restarted.close();
   }, 60_000);
 });
