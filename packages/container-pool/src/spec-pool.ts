@@ -229,7 +229,7 @@ export class SpecPool {
   }
 
   #takeIdle(): PooledContainer | undefined {
-    // The most recently used container sits at the end, so its caches are the warmest.
+    // Take the most recently used container (at the end), so the least used ones age out.
     for (let index = this.#idle.length - 1; index >= 0; index -= 1) {
       const container = this.#idle[index]!;
       if (container.probing) continue;
