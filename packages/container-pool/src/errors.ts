@@ -1,15 +1,18 @@
 /**
  * Reasons a container pool operation fails, for callers to switch on.
  *
- * - `INVALID_CONFIG`: a pool config, container spec or call option broke a rule.
+ * - `INVALID_CONFIG`: a pool config, container spec, call option or image input broke a rule
+ *   or has an unknown key.
  * - `TIMEOUT`: a call passed its deadline (while waiting for a container or while running).
  * - `ABORTED`: the caller's `AbortSignal` fired.
  * - `OUTPUT_LIMIT`: the code wrote more to stdout than `maxOutputBytes`.
  * - `CONTAINER_UNHEALTHY`: a container failed its readiness or liveness probe, or its runner
  *   died or broke the protocol during a call.
  * - `CONTAINER_START_FAILED`: the engine rejected creating or starting a container.
- * - `ENGINE_UNAVAILABLE`: no Docker engine in rotation responded.
- * - `IMAGE_BUILD_FAILED`: `buildLocalImage` could not import a root file system.
+ * - `ENGINE_UNAVAILABLE`: no Docker engine in rotation responded, or the engine
+ *   `buildLocalImage` talks to did not respond.
+ * - `IMAGE_BUILD_FAILED`: `buildLocalImage` could not import a root file system; the message
+ *   carries Docker's reason.
  * - `POOL_CLOSED`: the pool was closed before or during the call.
  */
 export type ContainerPoolErrorCode =
