@@ -1,4 +1,4 @@
-import { ToolError } from './errors';
+import { describeValue, ToolError } from './errors';
 
 /** The part of a batch call the plan reads. */
 export interface PlannableCall {
@@ -28,11 +28,11 @@ export interface PlannedCall {
 export function planBatch(calls: readonly PlannableCall[]): PlannedCall[] {
   const indexById = new Map<string, number>();
   const ids = calls.map((call, index) => {
-    const id = call.id ?? String(index);
+    const id = call.id === undefined ? String(index) : call.id;
     if (typeof id !== 'string' || id === '') {
       throw new ToolError(
         'INVALID_OPTIONS',
-        `Call ${index}: "id" must be a non-empty string, got ${JSON.stringify(id)}.`,
+        `Call ${index}: "id" must be a non-empty string, got ${describeValue(id)}.`,
       );
     }
     if (indexById.has(id)) {
@@ -78,18 +78,29 @@ function dependenciesOf(
   if (!Array.isArray(dependsOn)) {
     throw new ToolError(
       'INVALID_OPTIONS',
-      `Call "${id}": "dependsOn" must be an array of call ids.`,
+      `Call "${id}": "dependsOn" must be an array of call ids, got ${describeValue(dependsOn)}.`,
     );
   }
-  if (typeof inputs !== 'object' || inputs === null) {
+  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
     throw new ToolError(
       'INVALID_OPTIONS',
-      `Call "${id}": "inputs" must map parameter names to call ids.`,
+      `Call "${id}": "inputs" must be an object mapping parameter names to call ids, got ${describeValue(inputs)}.`,
     );
   }
 
+  const named: Array<readonly [field: string, name: unknown]> = [
+    ...dependsOn.map((name, position) => [`dependsOn[${position}]`, name] as const),
+    ...Object.entries(inputs).map(([parameter, name]) => [`inputs.${parameter}`, name] as const),
+  ];
   const dependencies = new Set<number>();
-  for (const name of [...dependsOn, ...Object.values(inputs)]) {
+  for (const [field, name] of named) {
+    if (typeof name !== 'string') {
+      throw new ToolError(
+        'INVALID_OPTIONS',
+        `Call "${id}": "${field}" must be a call id string, got ${describeValue(name)}.`,
+      );
+    }
+
     const dependency = indexById.get(name);
     if (dependency === undefined) {
       throw new ToolError(

@@ -83,7 +83,8 @@ export class BatchRun {
     const planned = this.#context.planned[index]!;
     const request = this.#context.calls[index]!;
     const callId = this.#context.newCallId();
-    let params: unknown = request.params ?? {};
+    // Only a missing `params` means none: null fails validation, as in execute().
+    let params: unknown = request.params === undefined ? {} : request.params;
     let buildFailure = failure;
 
     if (
@@ -108,7 +109,7 @@ export class BatchRun {
       params,
       agentId: request.agentId ?? options.agentId,
       timeoutMs: request.timeoutMs ?? options.timeoutMs,
-      retry: request.retry ?? options.retry,
+      retry: request.retry === undefined ? options.retry : request.retry,
       scope: this.#context.scope,
       inBatch: true,
       failure: buildFailure,

@@ -90,7 +90,7 @@ export function checkConfigObject(config: ToolCoordinatorConfig): void {
   if (typeof config !== 'object' || config === null) {
     throw new ToolError(
       'INVALID_CONFIG',
-      `Coordinator config must be an object, got ${String(config)}.`,
+      `Coordinator config must be an object, got ${describeValue(config)}.`,
     );
   }
 
@@ -177,14 +177,15 @@ function checkMethods(
 }
 
 export function checkExecuteOptions(options: ExecuteOptions): void {
-  if (typeof options !== 'object' || options === null) {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ToolError(
       'INVALID_OPTIONS',
-      `Call options must be an object, got ${String(options)}.`,
+      `Call options must be an object, got ${describeValue(options)}.`,
     );
   }
   checkKnownKeys(options, EXECUTE_OPTION_KEYS, 'the call options');
-  checkAgentId('agentId', options.agentId);
+  checkNonEmptyString('id', options.id);
+  checkNonEmptyString('agentId', options.agentId);
   checkTimeout('timeoutMs', options.timeoutMs, 'INVALID_OPTIONS');
   checkTimeout('totalTimeoutMs', options.totalTimeoutMs, 'INVALID_OPTIONS');
   checkSignal(options.signal);
@@ -194,18 +195,18 @@ export function checkBatch(calls: readonly ToolCallRequest[], options: ExecuteMa
   if (!Array.isArray(calls)) {
     throw new ToolError(
       'INVALID_OPTIONS',
-      `executeMany() takes an array of calls, got ${typeof calls}.`,
+      `executeMany() takes an array of calls, got ${describeValue(calls)}.`,
     );
   }
-  if (typeof options !== 'object' || options === null) {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new ToolError(
       'INVALID_OPTIONS',
-      `Batch options must be an object, got ${String(options)}.`,
+      `Batch options must be an object, got ${describeValue(options)}.`,
     );
   }
 
   checkKnownKeys(options, BATCH_OPTION_KEYS, 'the batch options');
-  checkAgentId('agentId', options.agentId);
+  checkNonEmptyString('agentId', options.agentId);
   checkTimeout('timeoutMs', options.timeoutMs, 'INVALID_OPTIONS');
   checkTimeout('totalTimeoutMs', options.totalTimeoutMs, 'INVALID_OPTIONS');
   checkSignal(options.signal);
@@ -215,7 +216,7 @@ export function checkBatch(calls: readonly ToolCallRequest[], options: ExecuteMa
   if (options.failFast !== undefined && typeof options.failFast !== 'boolean') {
     throw new ToolError(
       'INVALID_OPTIONS',
-      `Option "failFast" must be a boolean, got ${JSON.stringify(options.failFast)}.`,
+      `Option "failFast" must be a boolean, got ${describeValue(options.failFast)}.`,
     );
   }
 
@@ -223,26 +224,26 @@ export function checkBatch(calls: readonly ToolCallRequest[], options: ExecuteMa
     if (typeof call !== 'object' || call === null) {
       throw new ToolError(
         'INVALID_OPTIONS',
-        `Call ${index} must be an object with a "key", got ${String(call)}.`,
+        `Call ${index} must be an object with a "key", got ${describeValue(call)}.`,
       );
     }
     checkKnownKeys(call, CALL_KEYS, `call ${index}`);
     if (typeof call.key !== 'string') {
       throw new ToolError(
         'INVALID_OPTIONS',
-        `Call ${index} needs a router key string in "key", got ${JSON.stringify(call.key)}.`,
+        `Call ${index} needs a router key string in "key", got ${describeValue(call.key)}.`,
       );
     }
-    checkAgentId(`calls[${index}].agentId`, call.agentId);
+    checkNonEmptyString(`calls[${index}].agentId`, call.agentId);
     checkTimeout(`calls[${index}].timeoutMs`, call.timeoutMs, 'INVALID_OPTIONS');
   }
 }
 
-function checkAgentId(name: string, value: unknown): void {
+function checkNonEmptyString(name: string, value: unknown): void {
   if (value !== undefined && (typeof value !== 'string' || value === '')) {
     throw new ToolError(
       'INVALID_OPTIONS',
-      `Option "${name}" must be a non-empty string, got ${JSON.stringify(value)}.`,
+      `Option "${name}" must be a non-empty string, got ${describeValue(value)}.`,
     );
   }
 }
@@ -295,7 +296,7 @@ function checkTimeout(
   if (value !== undefined && !isTimeout(value)) {
     throw new ToolError(
       code,
-      `Option "${name}" must be a number of milliseconds from 1 to 2147483647, got ${String(value)}.`,
+      `Option "${name}" must be a number of milliseconds from 1 to 2147483647, got ${describeValue(value)}.`,
     );
   }
 }
@@ -304,7 +305,7 @@ function checkConcurrency(value: unknown, code: 'INVALID_CONFIG' | 'INVALID_OPTI
   if (!(Number.isInteger(value) && (value as number) >= 1) && value !== Number.POSITIVE_INFINITY) {
     throw new ToolError(
       code,
-      `Option "concurrency" must be an integer >= 1 (or Infinity), got ${String(value)}.`,
+      `Option "concurrency" must be an integer >= 1 (or Infinity), got ${describeValue(value)}.`,
     );
   }
 }
@@ -313,7 +314,7 @@ function checkPositiveInteger(name: string, value: unknown): void {
   if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1)) {
     throw new ToolError(
       'INVALID_CONFIG',
-      `Option "${name}" must be an integer >= 1, got ${String(value)}.`,
+      `Option "${name}" must be an integer >= 1, got ${describeValue(value)}.`,
     );
   }
 }

@@ -128,7 +128,7 @@ export function describeError(error: unknown): string {
     return error.message;
   }
 
-  return typeof error === 'string' ? error : String(error);
+  return typeof error === 'string' ? error : safeString(error);
 }
 
 /** Renders a value of unknown type for an error message: `null`, `5`, `"text"`, `an array`, `a function`. */
@@ -147,6 +147,18 @@ export function describeValue(value: unknown): string {
     case 'object':
       return 'an object';
     default:
-      return String(value);
+      return safeString(value);
+  }
+}
+
+/**
+ * Converts any value to a string without throwing. `String()` throws a
+ * TypeError for an object without a prototype or with a throwing `toString`.
+ */
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
   }
 }

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { describeError, ToolError } from './errors';
+import { describeError, describeValue, ToolError } from './errors';
 import type { JsonSchema, ToolParams } from './tool-definition';
 
 /** Checks the parameters of one call; throws `INVALID_PARAMETERS` naming the field. */
@@ -58,7 +58,7 @@ function requireObject(params: unknown, key: string): ToolParams {
   if (typeof params !== 'object' || params === null || Array.isArray(params)) {
     throw new ToolError(
       'INVALID_PARAMETERS',
-      `Invalid parameters for tool "${key}": expected a JSON object, got ${Array.isArray(params) ? 'an array' : String(params)}.`,
+      `Invalid parameters for tool "${key}": expected a JSON object, got ${describeValue(params)}.`,
       { key },
     );
   }

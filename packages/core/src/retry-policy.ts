@@ -1,4 +1,4 @@
-import { ToolError } from './errors';
+import { describeValue, ToolError } from './errors';
 
 /**
  * Policy for trying a failed call again. Only errors marked retryable are retried
@@ -69,8 +69,8 @@ export function resolveRetryPolicy(
   }
 
   const fail = (rule: string) => new ToolError(errorCode, `${owner}: "retry" ${rule}.`);
-  if (typeof policy !== 'object' || policy === null) {
-    throw fail(`must be an object, got ${String(policy)}`);
+  if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
+    throw fail(`must be an object, got ${describeValue(policy)}`);
   }
 
   for (const name of Object.keys(policy)) {
@@ -91,25 +91,25 @@ export function resolveRetryPolicy(
   const { maxAttempts, initialDelayMs, maxDelayMs, multiplier } = resolved;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_RETRY_ATTEMPTS) {
     throw fail(
-      `maxAttempts must be an integer from 1 to ${MAX_RETRY_ATTEMPTS}, got ${maxAttempts}`,
+      `maxAttempts must be an integer from 1 to ${MAX_RETRY_ATTEMPTS}, got ${describeValue(maxAttempts)}`,
     );
   }
   if (!isDelay(initialDelayMs)) {
-    throw fail(`initialDelayMs must be a finite number >= 0, got ${initialDelayMs}`);
+    throw fail(`initialDelayMs must be a finite number >= 0, got ${describeValue(initialDelayMs)}`);
   }
   if (!isDelay(maxDelayMs) || maxDelayMs < initialDelayMs) {
     throw fail(
-      `maxDelayMs must be a finite number >= initialDelayMs (${initialDelayMs}), got ${maxDelayMs}`,
+      `maxDelayMs must be a finite number >= initialDelayMs (${describeValue(initialDelayMs)}), got ${describeValue(maxDelayMs)}`,
     );
   }
   if (!Number.isFinite(multiplier) || multiplier < 1) {
-    throw fail(`multiplier must be a finite number >= 1, got ${multiplier}`);
+    throw fail(`multiplier must be a finite number >= 1, got ${describeValue(multiplier)}`);
   }
   if (!JITTER_MODES.has(resolved.jitter)) {
-    throw fail(`jitter must be "full", "equal" or "none", got ${JSON.stringify(resolved.jitter)}`);
+    throw fail(`jitter must be "full", "equal" or "none", got ${describeValue(resolved.jitter)}`);
   }
   if (typeof resolved.retryOnTimeout !== 'boolean') {
-    throw fail(`retryOnTimeout must be a boolean, got ${JSON.stringify(resolved.retryOnTimeout)}`);
+    throw fail(`retryOnTimeout must be a boolean, got ${describeValue(resolved.retryOnTimeout)}`);
   }
 
   return Object.freeze(resolved);

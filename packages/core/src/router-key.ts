@@ -1,4 +1,4 @@
-import { ToolError } from './errors';
+import { describeValue, ToolError } from './errors';
 
 /** The separator between the parts of a router key. */
 export const ROUTER_KEY_SEPARATOR = ':::';
@@ -168,7 +168,7 @@ function checkPart(key: string, partName: string, part: unknown): void {
 }
 
 function invalidKey(key: unknown, rule: string): ToolError {
-  const shown = typeof key === 'string' ? JSON.stringify(truncate(key)) : String(key);
+  const shown = typeof key === 'string' ? JSON.stringify(truncate(key)) : describeValue(key);
 
   return new ToolError(
     'INVALID_ROUTER_KEY',

@@ -1,6 +1,6 @@
 import type { Counter, Gauge, MetricsRegistry } from '@agentnode/metrics';
 import { checkMetricsRegistry } from './core-metrics';
-import { ToolError } from './errors';
+import { describeValue, ToolError } from './errors';
 import { checkLogger, guardLogger, type Logger, stderrErrorLogger } from './logger';
 
 /** Configuration of {@link TaskSupervisor}. */
@@ -50,7 +50,7 @@ export class TaskSupervisor {
     if (typeof config !== 'object' || config === null) {
       throw new ToolError(
         'INVALID_CONFIG',
-        `Task supervisor config must be an object, got ${String(config)}.`,
+        `Task supervisor config must be an object, got ${describeValue(config)}.`,
       );
     }
 
@@ -85,7 +85,7 @@ export class TaskSupervisor {
     if (typeof name !== 'string' || name === '') {
       throw new ToolError(
         'INVALID_OPTIONS',
-        `A task name must be a non-empty string, got ${JSON.stringify(name)}.`,
+        `A task name must be a non-empty string, got ${describeValue(name)}.`,
       );
     }
     if (typeof task !== 'function') {

@@ -1,4 +1,4 @@
-import { ToolError } from './errors';
+import { describeValue, ToolError } from './errors';
 import { routerKeyWithoutVersion } from './router-key';
 import type { ConfigField, RegisteredTool } from './tool-definition';
 
@@ -54,7 +54,7 @@ export class ToolConfigStore {
     if (typeof config !== 'object' || config === null) {
       throw new ToolError(
         'INVALID_CONFIG',
-        `Tool config store config must be an object, got ${String(config)}.`,
+        `Tool config store config must be an object, got ${describeValue(config)}.`,
       );
     }
 
@@ -230,7 +230,7 @@ function checkValues(values: unknown, owner: string): void {
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
     throw new ToolError(
       'INVALID_CONFIG',
-      `The ${owner} must be an object of field values, got ${String(values)}.`,
+      `The ${owner} must be an object of field values, got ${describeValue(values)}.`,
     );
   }
 }
@@ -239,7 +239,7 @@ function checkAgentId(agentId: unknown): void {
   if (typeof agentId !== 'string' || agentId === '') {
     throw new ToolError(
       'INVALID_CONFIG',
-      `An agent id must be a non-empty string, got ${JSON.stringify(agentId)}.`,
+      `An agent id must be a non-empty string, got ${describeValue(agentId)}.`,
     );
   }
 }

@@ -21,7 +21,7 @@ import {
   type ToolCoordinatorConfig,
 } from './coordinator-config';
 import { createToolMetrics, type ToolMetrics } from './core-metrics';
-import { describeError, isToolError, ToolError } from './errors';
+import { describeError, describeValue, isToolError, ToolError } from './errors';
 import { ExecutionLogWriter } from './execution-log-writer';
 import { guardLogger, type Logger, stderrErrorLogger } from './logger';
 import type { AttestationGate, AttestationRequest, CallStatus, ToolInvocation } from './ports';
@@ -184,7 +184,8 @@ export class ToolCoordinator {
 
     const state = newCallState({
       callId,
-      id: options.id ?? callId,
+      // An invalid id fails the call above; the result then carries the call id.
+      id: typeof options.id === 'string' && options.id !== '' ? options.id : callId,
       key,
       params,
       agentId: options.agentId,
@@ -594,7 +595,7 @@ export class ToolCoordinator {
   }
 
   #toCallError(raw: unknown, state: CallState): ToolError {
-    const key = state.entry?.tool.key ?? state.key;
+    const key = state.entry?.tool.key ?? keyText(state.key);
     const { scope } = state;
     // A call still queued when its batch aborted gets the batch's reason,
     // not the generic AbortError p-limit rejects it with.
@@ -627,7 +628,7 @@ export class ToolCoordinator {
   ): ToolCallResult {
     const tool = state.entry?.tool;
     const kind = tool?.kind ?? UNRESOLVED_KIND;
-    const key = tool?.key ?? state.key;
+    const key = tool?.key ?? keyText(state.key);
     const durationMs = state.started ? performance.now() - state.runStartMs : 0;
     const status = statusOf(error);
 
@@ -749,6 +750,11 @@ function isRetryable(error: ToolError, retry: ResolvedRetryPolicy): boolean {
       // and the rest fail the same way every time.
       return false;
   }
+}
+
+/** The key as given, made printable when a caller passed something other than a string. */
+function keyText(key: unknown): string {
+  return typeof key === 'string' ? key : describeValue(key);
 }
 
 function statusOf(error: ToolError | undefined): CallStatus {

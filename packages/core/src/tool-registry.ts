@@ -1,4 +1,4 @@
-import { describeError, ToolError } from './errors';
+import { describeError, describeValue, ToolError } from './errors';
 import { ParameterSchemaCompiler, type ParameterValidator } from './parameter-validator';
 import type { ToolExecutor } from './ports';
 import { isPrivacyTier, requiresAttestation } from './privacy-tier';
@@ -77,7 +77,7 @@ export class ToolRegistry {
     if (typeof config !== 'object' || config === null) {
       throw new ToolError(
         'INVALID_CONFIG',
-        `Tool registry config must be an object, got ${String(config)}.`,
+        `Tool registry config must be an object, got ${describeValue(config)}.`,
       );
     }
 
@@ -103,7 +103,7 @@ export class ToolRegistry {
     if (typeof executor.kind !== 'string' || executor.kind.trim() === '') {
       throw new ToolError(
         'INVALID_CONFIG',
-        `A tool executor needs a non-empty "kind" string, got ${JSON.stringify(executor.kind)}.`,
+        `A tool executor needs a non-empty "kind" string, got ${describeValue(executor.kind)}.`,
       );
     }
 
@@ -140,7 +140,7 @@ export class ToolRegistry {
     if (typeof definition !== 'object' || definition === null) {
       throw new ToolError(
         'INVALID_DEFINITION',
-        `A tool definition must be an object, got ${String(definition)}.`,
+        `A tool definition must be an object, got ${describeValue(definition)}.`,
       );
     }
 
@@ -259,7 +259,7 @@ export class ToolRegistry {
     if (typeof definition.kind !== 'string' || definition.kind === '') {
       throw new ToolError(
         'INVALID_DEFINITION',
-        `Tool "${key}": "kind" must be a non-empty string, got ${JSON.stringify(definition.kind)}.`,
+        `Tool "${key}": "kind" must be a non-empty string, got ${describeValue(definition.kind)}.`,
         { key },
       );
     }
@@ -322,16 +322,16 @@ function normalizeDefinition(definition: ToolDefinition, routerKey: RouterKey): 
     typeof parameters !== 'boolean' &&
     (typeof parameters !== 'object' || parameters === null)
   ) {
-    throw fail(`"parameters" must be a JSON Schema object, got ${String(parameters)}`);
+    throw fail(`"parameters" must be a JSON Schema object, got ${describeValue(parameters)}`);
   }
   if (!isPrivacyTier(privacyTier)) {
     throw fail(
-      `"privacyTier" must be one of open, at_rest, cpu_tee, gpu_cc, gpu_tee_io; got ${JSON.stringify(privacyTier)}`,
+      `"privacyTier" must be one of open, at_rest, cpu_tee, gpu_cc, gpu_tee_io; got ${describeValue(privacyTier)}`,
     );
   }
   if (timeoutMs !== undefined && !isTimeout(timeoutMs)) {
     throw fail(
-      `"timeoutMs" must be a number from 1 to ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}`,
+      `"timeoutMs" must be a number from 1 to ${MAX_TIMEOUT_MS}, got ${describeValue(timeoutMs)}`,
     );
   }
   if (handler !== undefined && typeof handler !== 'function') {
@@ -389,7 +389,7 @@ function normalizeConfigFields(
     }
     if (typeof field.name !== 'string' || field.name.trim() === '') {
       throw fail(
-        `config[${index}].name must be a non-empty string, got ${JSON.stringify(field.name)}`,
+        `config[${index}].name must be a non-empty string, got ${describeValue(field.name)}`,
       );
     }
     if (names.has(field.name)) {
