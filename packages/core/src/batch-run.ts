@@ -1,6 +1,7 @@
 import type { LimitFunction } from 'p-limit';
 import type { AbortScope } from './abort-scope';
 import type { PlannedCall } from './batch-plan';
+import { isPromiseLike } from './bounded-run';
 import { type CallState, newCallState } from './call-state';
 import type {
   ExecuteManyOptions,
@@ -203,6 +204,13 @@ export class BatchRun {
 
     const base =
       typeof request.params === 'function' ? request.params(outputs) : (request.params ?? {});
+    if (typeof request.params === 'function' && isPromiseLike(base)) {
+      // Handled so that a later rejection of the builder is not unhandled.
+      base.then(undefined, () => {});
+      throw new Error(
+        'the "params" function returned a Promise, but it must return the parameters object synchronously. Do asynchronous work in a call of its own and pass its output through "inputs"',
+      );
+    }
     if (!request.inputs) {
       return base;
     }

@@ -61,7 +61,14 @@ export interface ToolCallRequest {
   id?: string;
   /** Router key of the tool to run. */
   key: string;
-  /** Parameters, or a function building them from the dependencies' outputs. @default {} */
+  /**
+   * Parameters, or a function building them from the dependencies' outputs. @default {}
+   *
+   * Note: the function must return the object synchronously. One that returns
+   * a Promise fails the call with `INVALID_PARAMETERS`, because it would run
+   * outside the batch's concurrency bound, time limits and abort signal. Put
+   * asynchronous work in a call of its own and pass its output through `inputs`.
+   */
   params?: ToolParams | ((outputs: DependencyOutputs) => ToolParams);
   /** Parameter name to id of the call whose output fills it. */
   inputs?: Readonly<Record<string, string>>;

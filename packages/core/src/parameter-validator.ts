@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { isPromiseLike } from './bounded-run';
 import { describeError, describeValue, ToolError } from './errors';
 import type { JsonSchema, ToolParams } from './tool-definition';
 
@@ -59,6 +60,14 @@ function requireObject(params: unknown, key: string): ToolParams {
     throw new ToolError(
       'INVALID_PARAMETERS',
       `Invalid parameters for tool "${key}": expected a JSON object, got ${describeValue(params)}.`,
+      { key },
+    );
+  }
+  if (isPromiseLike(params)) {
+    // A Promise is an object and would pass a schema without required fields.
+    throw new ToolError(
+      'INVALID_PARAMETERS',
+      `Invalid parameters for tool "${key}": expected a JSON object, got a Promise; await it and pass the object it resolves to.`,
       { key },
     );
   }

@@ -191,6 +191,28 @@ describe('dependencies', () => {
     expect(failureError(results[0]).message).toContain('no outputs yet');
   });
 
+  it('fails a call whose parameter builder is async', async () => {
+    const seen: unknown[] = [];
+    const { coordinator } = createCoordinator([
+      { key: 'local:::demo:::echo', kind: 'function', handler: (params) => seen.push(params) },
+    ]);
+
+    const [resolving, rejecting] = await coordinator.executeMany([
+      { key: 'local:::demo:::echo', params: (async () => ({ a: 1 })) as never },
+      {
+        key: 'local:::demo:::echo',
+        params: (async () => {
+          throw new Error('lookup failed');
+        }) as never,
+      },
+    ]);
+
+    expect(failureError(resolving).code).toBe('INVALID_PARAMETERS');
+    expect(failureError(resolving).message).toContain('returned a Promise');
+    expect(failureError(rejecting).code).toBe('INVALID_PARAMETERS');
+    expect(seen).toEqual([]);
+  });
+
   it.each<[string, ToolCallRequest[], string, string]>([
     [
       'a cycle',

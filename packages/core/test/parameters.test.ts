@@ -109,6 +109,26 @@ describe('parameter validation', () => {
     );
   });
 
+  it('rejects a Promise as parameters', async () => {
+    const seen: unknown[] = [];
+    const { coordinator } = createCoordinator([
+      { key: 'local:::demo:::echo', kind: 'function', handler: (params) => seen.push(params) },
+    ]);
+
+    const single = await coordinator.execute(
+      'local:::demo:::echo',
+      Promise.resolve({ a: 1 }) as never,
+    );
+    const [inBatch] = await coordinator.executeMany([
+      { key: 'local:::demo:::echo', params: Promise.resolve({ a: 1 }) as never },
+    ]);
+
+    expect(failureError(single).code).toBe('INVALID_PARAMETERS');
+    expect(failureError(single).message).toContain('got a Promise');
+    expect(failureError(inBatch).code).toBe('INVALID_PARAMETERS');
+    expect(seen).toEqual([]);
+  });
+
   it('does not retry invalid parameters', async () => {
     const { coordinator } = coordinatorWithSchema();
 

@@ -3,6 +3,7 @@ import {
   type CallFinishedEvent,
   type CallStatus,
   type RegisteredTool,
+  type ToolCallRequest,
   type ToolCallResult,
   ToolCoordinator,
   type ToolDefinition,
@@ -62,6 +63,16 @@ describe('public types', () => {
     };
 
     expectTypeOf(executor.run).parameters.toEqualTypeOf<[ToolInvocation]>();
+  });
+
+  it('rejects an async parameter builder', () => {
+    const call: ToolCallRequest = {
+      key: 'local:::demo:::echo',
+      // @ts-expect-error a builder returns the parameters, not a Promise of them
+      params: async () => ({ a: 1 }),
+    };
+
+    expectTypeOf(call.params).not.toBeUndefined();
   });
 
   it('types execute by its value parameter', () => {
