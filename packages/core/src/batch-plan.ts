@@ -3,6 +3,7 @@ import { describeValue, ToolError } from './errors';
 /** The part of a batch call the plan reads. */
 export interface PlannableCall {
   readonly id?: string;
+  readonly params?: unknown;
   readonly dependsOn?: readonly string[];
   readonly inputs?: Readonly<Record<string, string>>;
 }
@@ -88,6 +89,8 @@ function dependenciesOf(
     );
   }
 
+  rejectOverlap(call.params, inputs, id);
+
   const named: Array<readonly [field: string, name: unknown]> = [
     ...dependsOn.map((name, position) => [`dependsOn[${position}]`, name] as const),
     ...Object.entries(inputs).map(([parameter, name]) => [`inputs.${parameter}`, name] as const),
@@ -112,6 +115,25 @@ function dependenciesOf(
   }
 
   return [...dependencies];
+}
+
+/**
+ * Rejects a parameter that both `params` (as an object) and `inputs` set, because
+ * one of the two values would be dropped without a word. A `params` function is
+ * checked when it runs, in the batch.
+ */
+function rejectOverlap(params: unknown, inputs: object, id: string): void {
+  if (typeof params !== 'object' || params === null) {
+    return;
+  }
+
+  const overlap = Object.keys(inputs).find((name) => Object.hasOwn(params, name));
+  if (overlap !== undefined) {
+    throw new ToolError(
+      'INVALID_OPTIONS',
+      `Call "${id}": parameter "${overlap}" is set both in "params" and in "inputs"; set it in only one of them.`,
+    );
+  }
 }
 
 const MAX_CYCLE_IDS_SHOWN = 10;

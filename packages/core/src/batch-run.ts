@@ -202,21 +202,28 @@ export class BatchRun {
       outputs[result.id] = result.ok ? result.value : undefined;
     }
 
-    const base =
-      typeof request.params === 'function' ? request.params(outputs) : (request.params ?? {});
-    if (typeof request.params === 'function' && isPromiseLike(base)) {
+    const given = request.params === undefined ? {} : request.params;
+    const base: unknown = typeof given === 'function' ? given(outputs) : given;
+    if (typeof given === 'function' && isPromiseLike(base)) {
       // Handled so that a later rejection of the builder is not unhandled.
       base.then(undefined, () => {});
       throw new Error(
         'the "params" function returned a Promise, but it must return the parameters object synchronously. Do asynchronous work in a call of its own and pass its output through "inputs"',
       );
     }
-    if (!request.inputs) {
-      return base;
+    // Anything but a parameters object (a number, null, a Promise) goes to validation unmerged, which rejects it.
+    if (!request.inputs || !isParamsObject(base)) {
+      return base as ToolParams;
     }
 
-    const params: Record<string, unknown> = { ...base };
+    const params: Record<string, unknown> = { ...(base as ToolParams) };
     for (const [name, id] of Object.entries(request.inputs)) {
+      // A params object is checked for this before the batch starts.
+      if (Object.hasOwn(params, name)) {
+        throw new Error(
+          `the "params" function returned parameter "${name}", which "inputs" also sets; set it in only one of them`,
+        );
+      }
       params[name] = outputs[id];
     }
 
@@ -243,6 +250,12 @@ export class BatchRun {
       this.#onDone(this.#results);
     }
   }
+}
+
+function isParamsObject(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !isPromiseLike(value)
+  );
 }
 
 function internalFailure(callId: string, id: string, key: string, error: unknown): ToolCallResult {

@@ -70,7 +70,11 @@ export interface ToolCallRequest {
    * asynchronous work in a call of its own and pass its output through `inputs`.
    */
   params?: ToolParams | ((outputs: DependencyOutputs) => ToolParams);
-  /** Parameter name to id of the call whose output fills it. */
+  /**
+   * Parameter name to id of the call whose output fills it. A parameter that
+   * `params` also sets is an error (`INVALID_OPTIONS` for a `params` object,
+   * `INVALID_PARAMETERS` for a `params` function), never silently overridden.
+   */
   inputs?: Readonly<Record<string, string>>;
   /** Ids of calls that must succeed before this one starts. */
   dependsOn?: readonly string[];

@@ -4,11 +4,11 @@
  * - `INVALID_ROUTER_KEY`: a key is not `source:::author:::name[:::version]`.
  * - `INVALID_DEFINITION`: a tool definition breaks a rule at registration.
  * - `INVALID_CONFIG`: a coordinator, registry or config-store option is invalid.
- * - `INVALID_OPTIONS`: a per-call option is invalid.
+ * - `INVALID_OPTIONS`: a per-call option is invalid, or `params` and `inputs` of a batch call set the same parameter.
  * - `UNSUPPORTED_TOOL_KIND`: no executor is registered for the tool's kind.
  * - `TOOL_ALREADY_REGISTERED`: the key is taken and `replace` was not set.
  * - `TOOL_NOT_FOUND`: no tool is registered under the key.
- * - `INVALID_PARAMETERS`: parameters are not a plain object or fail the tool's JSON Schema, or a batch call's parameter function threw or returned a Promise.
+ * - `INVALID_PARAMETERS`: parameters are not an object, are a Promise or fail the tool's JSON Schema, or a batch call's parameter function threw or returned a Promise.
  * - `MISSING_CONFIG`: a required config field has no value after merging.
  * - `ATTESTATION_REQUIRED`: the attestation gate rejected the call, failed or is absent.
  * - `TIMEOUT`: a call or a batch ran past its time limit.

@@ -191,6 +191,51 @@ describe('dependencies', () => {
     expect(failureError(results[0]).message).toContain('no outputs yet');
   });
 
+  it('rejects a parameter set by both params and inputs', async () => {
+    const { coordinator, order } = setup();
+
+    const error = await batchError(() =>
+      coordinator.executeMany([
+        { id: 'a', key: SLEEP, params: { name: 'a', ms: 1, value: 1 } },
+        { id: 'b', key: ADD, inputs: { a: 'a' }, params: { a: 5, b: 2 } },
+      ]),
+    );
+
+    expect(error.code).toBe('INVALID_OPTIONS');
+    expect(error.message).toContain('"a"');
+    expect(error.message).toContain('both');
+    expect(order).toEqual([]);
+  });
+
+  it.each([
+    ['a number', 5, 'got 5'],
+    ['a Promise', Promise.resolve({ b: 2 }), 'got a Promise'],
+  ])('fails params of %s beside inputs', async (_case, params, message) => {
+    const { coordinator, order } = setup();
+
+    const [, result] = await coordinator.executeMany([
+      { id: 'a', key: SLEEP, params: { name: 'a', ms: 1, value: 1 } },
+      { id: 'b', key: ADD, inputs: { a: 'a' }, params: params as never },
+    ]);
+
+    expect(failureError(result).code).toBe('INVALID_PARAMETERS');
+    expect(failureError(result).message).toContain(message);
+    expect(order).not.toContain('add');
+  });
+
+  it('fails a builder that returns an input parameter', async () => {
+    const { coordinator, order } = setup();
+
+    const [, result] = await coordinator.executeMany([
+      { id: 'a', key: SLEEP, params: { name: 'a', ms: 1, value: 1 } },
+      { id: 'b', key: ADD, inputs: { a: 'a' }, params: () => ({ a: 5, b: 2 }) },
+    ]);
+
+    expect(failureError(result).code).toBe('INVALID_PARAMETERS');
+    expect(failureError(result).message).toContain('"a"');
+    expect(order).not.toContain('add');
+  });
+
   it('fails a call whose parameter builder is async', async () => {
     const seen: unknown[] = [];
     const { coordinator } = createCoordinator([
