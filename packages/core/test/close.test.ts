@@ -35,6 +35,33 @@ describe('ToolCoordinator.close', () => {
     expect(signals.every((signal) => signal.aborted)).toBe(true);
   });
 
+  it('says a running call was aborted by close', async () => {
+    let started = false;
+    const { coordinator } = createCoordinator([
+      {
+        key: 'local:::demo:::wait',
+        kind: 'function',
+        handler: (_params, { signal }) => {
+          started = true;
+          return delay(5_000, signal);
+        },
+      },
+    ]);
+
+    const running = coordinator.execute('local:::demo:::wait');
+    const [inBatch] = await Promise.all([
+      coordinator.executeMany([{ key: 'local:::demo:::wait' }]).then(([result]) => result),
+      delay(5).then(() => coordinator.close()),
+    ]);
+    const error = failureError(await running);
+
+    expect(started).toBe(true);
+    expect(error.message).toBe('The call was aborted because the coordinator is closing.');
+    expect(error.message).not.toContain('not run');
+    expect(failureError(inBatch).message).toBe(error.message);
+    expect((await running).attempts).toBe(1);
+  });
+
   it('waits for queued batch calls and writes their records', async () => {
     const records: string[] = [];
     const { coordinator } = createCoordinator(
