@@ -81,6 +81,13 @@ export class ToolRegistry {
       );
     }
 
+    if (config.executors !== undefined && !Array.isArray(config.executors)) {
+      throw new ToolError(
+        'INVALID_CONFIG',
+        `Option "executors" must be an array of tool executors, got ${describeValue(config.executors)}.`,
+      );
+    }
+
     for (const executor of config.executors ?? []) {
       this.registerExecutor(executor);
     }

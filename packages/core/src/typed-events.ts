@@ -1,5 +1,5 @@
 import { isPromiseLike } from './bounded-run';
-import { ToolError } from './errors';
+import { describeValue, ToolError } from './errors';
 import type { Logger } from './logger';
 
 /** A map from event name to the payload its listeners receive. */
@@ -34,7 +34,7 @@ export class TypedEvents<Events extends EventMap<Events>> {
     if (!this.#names.has(event)) {
       throw new ToolError(
         'INVALID_OPTIONS',
-        `Unknown event "${String(event)}"; known events are ${[...this.#names].map(String).join(', ')}.`,
+        `Unknown event ${describeValue(event)}; known events are ${[...this.#names].map(String).join(', ')}.`,
       );
     }
     if (typeof listener !== 'function') {

@@ -131,6 +131,14 @@ describe('coordinator events', () => {
     expect(() => coordinator.on('callDone' as never, () => {})).toThrow(/Unknown event "callDone"/);
   });
 
+  it('rejects an event name without a string form', () => {
+    const { coordinator } = createCoordinator();
+
+    expect(() => coordinator.on(Object.create(null) as never, () => {})).toThrow(
+      /Unknown event an object/,
+    );
+  });
+
   it('rejects a listener that is not a function', () => {
     const { coordinator } = createCoordinator();
 

@@ -149,6 +149,11 @@ describe('ToolRegistry lookups', () => {
     ).not.toThrow();
   });
 
+  it.each([5, null, Object.create(null)])('rejects executors given as %s', (executors) => {
+    expect(() => new ToolRegistry({ executors })).toThrow(ToolError);
+    expect(() => new ToolRegistry({ executors })).toThrow(/Option "executors" must be an array/);
+  });
+
   it('rejects a second executor for one kind', () => {
     expect(() => registry().registerExecutor({ kind: 'function', run: () => 1 })).toThrow(
       /already registered/,
