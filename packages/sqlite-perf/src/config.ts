@@ -153,6 +153,57 @@ export const DEFAULT_CHECKPOINT: Readonly<Required<CheckpointConfig>> = Object.f
   readerDrainTimeoutMs: 1000,
 });
 
+const CONFIG_KEYS: readonly string[] = [
+  'name',
+  'pragmas',
+  'minReaders',
+  'maxReaders',
+  'acquireTimeoutMs',
+  'idleTimeoutMs',
+  'connectionLifetimeMs',
+  'readerThreads',
+  'statementCacheSize',
+  'integers',
+  'busyRetries',
+  'busyRetryBaseDelayMs',
+  'busyRetryMaxDelayMs',
+  'healthCheckIntervalMs',
+  'checkpoint',
+  'metrics',
+  'logger',
+];
+const PRAGMA_KEYS: readonly string[] = [
+  'journalMode',
+  'synchronous',
+  'mmapSizeBytes',
+  'cacheSizeBytes',
+  'tempStore',
+  'foreignKeys',
+  'busyTimeoutMs',
+  'extra',
+];
+const CHECKPOINT_KEYS: readonly string[] = [
+  'walMaxBytes',
+  'idleMs',
+  'intervalMs',
+  'readerDrainTimeoutMs',
+];
+
+/** Rejects a key of `section` that is not in `known`, naming it and listing the known ones. */
+function rejectUnknownKeys(prefix: string, section: unknown, known: readonly string[]): void {
+  if (typeof section !== 'object' || section === null) {
+    return;
+  }
+  for (const key of Object.keys(section)) {
+    if (!known.includes(key)) {
+      throw new SqlitePerfError(
+        'INVALID_CONFIG',
+        `Unknown option "${prefix}${key}"; known options are ${known.map((name) => prefix + name).join(', ')}.`,
+      );
+    }
+  }
+}
+
 /** Applies the defaults to `config` and validates every value. */
 export function resolveConfig(
   config: DatabaseConfig,
@@ -162,6 +213,9 @@ export function resolveConfig(
   if (typeof config !== 'object' || config === null) {
     throw invalid('config', config, 'must be an object');
   }
+  rejectUnknownKeys('', config, CONFIG_KEYS);
+  rejectUnknownKeys('pragmas.', config.pragmas, PRAGMA_KEYS);
+  rejectUnknownKeys('checkpoint.', config.checkpoint, CHECKPOINT_KEYS);
   const pragmas = config.pragmas ?? {};
 
   const resolved: ResolvedDatabaseConfig = {
@@ -266,7 +320,10 @@ function validate(config: ResolvedDatabaseConfig, inMemory: boolean): void {
     wholeNumber('checkpoint.readerDrainTimeoutMs', config.checkpoint.readerDrainTimeoutMs, 0);
   }
   if (config.logger !== undefined && typeof config.logger?.warn !== 'function') {
-    throw invalid('logger', config.logger, 'must have debug, info, warn and error methods');
+    throw new SqlitePerfError(
+      'INVALID_CONFIG',
+      `Invalid logger: it must have debug, info, warn and error methods, got ${describe(config.logger)}.`,
+    );
   }
 }
 
