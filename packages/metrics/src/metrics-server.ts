@@ -48,7 +48,7 @@ export async function serveMetrics(
   const port = config.port ?? DEFAULT_METRICS_PORT;
   const host = config.host ?? '127.0.0.1';
   const path = config.path ?? '/metrics';
-  validateServerConfig(source, port, host, path);
+  validateServerConfig(source, config, port, host, path);
 
   const server = createServer((request, response) => {
     handleRequest(source, path, request, response, config.logger).catch((error: unknown) => {
@@ -167,12 +167,23 @@ function sendText(response: ServerResponse, status: number, text: string): void 
   response.end(text);
 }
 
+const SERVER_CONFIG_KEYS = ['port', 'host', 'path', 'logger'];
+
 function validateServerConfig(
   source: MetricsSource,
+  config: MetricsServerConfig,
   port: number,
   host: string,
   path: string,
 ): void {
+  for (const key of Object.keys(config ?? {})) {
+    if (!SERVER_CONFIG_KEYS.includes(key)) {
+      throw new MetricsError(
+        'INVALID_CONFIG',
+        `Unknown serveMetrics() option "${key}"; known options are ${SERVER_CONFIG_KEYS.join(', ')}.`,
+      );
+    }
+  }
   if (typeof source?.collect !== 'function') {
     throw new MetricsError(
       'INVALID_CONFIG',

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createMetricsRegistry,
   type MetricsServer,
+  type MetricsServerConfig,
   type MetricsSource,
   mergeMetrics,
   OPENMETRICS_CONTENT_TYPE,
@@ -153,10 +154,11 @@ describe('serveMetrics', () => {
     ['a fractional port', { port: 80.5 }],
     ['an empty host', { host: '' }],
     ['a relative path', { path: 'metrics' }],
+    ['an unknown option', { prt: 5 } as MetricsServerConfig],
   ])('rejects %s', async (_case, config) => {
     await expect(
       serveMetrics(createMetricsRegistry({ collectSystem: false }), config),
-    ).rejects.toThrow(/must/);
+    ).rejects.toThrow(/must|Unknown serveMetrics\(\) option "prt"/);
   });
 });
 
