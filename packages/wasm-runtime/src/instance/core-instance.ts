@@ -1,5 +1,6 @@
 import { openSync } from 'node:fs';
 import type { WASI } from 'node:wasi';
+import { FUEL_EXPORT } from '../binary/instrument';
 import { WasmRuntimeError } from '../errors';
 import { FuelMeter } from './fuel-meter';
 import {
@@ -189,7 +190,10 @@ async function createWasi(config: WasiConfig): Promise<WASI> {
 
 /** Creates the `LINK_ERROR` for an export that does not exist, listing the ones that do. */
 export function missingExport(exportName: string, available: readonly string[]): WasmRuntimeError {
-  const names = available.filter((name) => !name.startsWith('cabi_')).slice(0, 20);
+  // The fuel counter and the canonical ABI helpers are plumbing, not callable tools.
+  const names = available
+    .filter((name) => !name.startsWith('cabi_') && name !== FUEL_EXPORT)
+    .slice(0, 20);
   return new WasmRuntimeError(
     'LINK_ERROR',
     `The module has no exported function "${exportName}"; it exports: ${names.join(', ') || 'nothing callable'}.`,
