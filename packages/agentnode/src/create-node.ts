@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AttestationCache, createNitroVerifier } from '@agentnode/attestation-cache';
 import { ContainerPool, createContainerPool } from '@agentnode/container-pool';
@@ -11,7 +11,7 @@ import { createAttestationGate } from './attestation-gate';
 import { createContainerExecutor } from './executors/container-executor';
 import { createFunctionExecutor } from './executors/function-executor';
 import { createWasmExecutor } from './executors/wasm-executor';
-import { checkNodeConfig, type NodeConfig } from './node-config';
+import { checkNodeConfig, NODE_ID, type NodeConfig } from './node-config';
 import { type NodeStore, openNodeStore } from './store';
 
 /** Time the Docker engine has to answer at start before the node goes on without containers. */
@@ -44,9 +44,9 @@ const STDERR_LOGGER: Logger = Object.freeze({
  */
 export async function createNode(config: NodeConfig = {}): Promise<AgentNode> {
   checkNodeConfig(config);
-  const nodeId = config.nodeId ?? `node-${randomUUID().slice(0, 8)}`;
   const logger = config.logger ?? STDERR_LOGGER;
   const dataDirectory = resolve(config.dataDirectory ?? '.agentnode');
+  const nodeId = config.nodeId ?? persistentNodeId(dataDirectory, logger);
   const owned: NodeResource[] = [];
 
   try {
@@ -108,6 +108,38 @@ export async function createNode(config: NodeConfig = {}): Promise<AgentNode> {
     }
     throw error;
   }
+}
+
+/**
+ * Reads the node id stored in the data directory, or stores a new one. A node
+ * restarted on the same directory keeps its id, so its container pool finds
+ * and removes the containers a crashed earlier run left behind.
+ */
+function persistentNodeId(dataDirectory: string, logger: Logger): string {
+  const path = join(dataDirectory, 'node-id');
+  try {
+    const stored = readFileSync(path, 'utf8').trim();
+    if (NODE_ID.test(stored)) {
+      return stored;
+    }
+  } catch {
+    // No id stored yet; one is created below.
+  }
+
+  const nodeId = `node-${randomUUID().slice(0, 8)}`;
+  try {
+    mkdirSync(dataDirectory, { recursive: true });
+    writeFileSync(path, `${nodeId}\n`);
+  } catch (error) {
+    logger.warn(
+      'Could not store the node id; orphaned containers of this node will not be found after a crash',
+      {
+        path,
+        error: (error as Error).message,
+      },
+    );
+  }
+  return nodeId;
 }
 
 function resolveMetrics(config: NodeConfig, owned: NodeResource[]): MetricsRegistry {

@@ -30,7 +30,9 @@ export interface NodeAttestationConfig {
 export interface NodeConfig {
   /**
    * Identifies the node in logs and container labels.
-   * @default `node-` and 8 random hex digits
+   * @default an id stored in `<dataDirectory>/node-id` (`node-` and 8 random hex
+   * digits, created on first use), so a restarted node removes the containers
+   * a crashed run left behind
    */
   nodeId?: string;
   /**
@@ -107,7 +109,9 @@ const CONFIG_KEYS: ReadonlySet<string> = new Set<keyof NodeConfig>([
   'handleSignals',
 ]);
 const ATTESTATION_KEYS: ReadonlySet<string> = new Set(['cache', 'evidence', 'requirements']);
-const NODE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+/** What a node id may look like. */
+export const NODE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
 
 /**
  * Checks the options `createNode()` handles itself; the subsystems check
@@ -160,6 +164,17 @@ export function checkNodeConfig(config: NodeConfig): void {
   if (executors !== undefined && !Array.isArray(executors)) {
     invalid(
       `Option "executors" must be an array of ToolExecutor objects, got ${describe(executors)}.`,
+    );
+  }
+  const { logger } = config;
+  if (
+    logger !== undefined &&
+    (typeof logger !== 'object' ||
+      logger === null ||
+      LOGGER_METHODS.some((method) => typeof logger[method] !== 'function'))
+  ) {
+    invalid(
+      `Option "logger" must have ${LOGGER_METHODS.join(', ')} methods (console works), got ${describe(logger)}.`,
     );
   }
   checkOptionalObject('wasm', config.wasm);

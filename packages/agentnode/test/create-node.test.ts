@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AgentNode, createNode, isNodeError, isToolError } from '../src/index';
@@ -219,6 +222,29 @@ describe('createNode', () => {
     const result = await node.execute('local:::test:::greet:::1');
 
     expect(result.ok && result.value).toBe('hello');
+  });
+
+  it('reuses the node id stored in the data directory', async () => {
+    const dataDirectory = mkdtempSync(join(tmpdir(), 'agentnode-id-'));
+    const first = await newNode({ dataDirectory });
+    const second = await newNode({ dataDirectory });
+
+    expect(first.nodeId).toMatch(/^node-[0-9a-f]{8}$/);
+    expect(second.nodeId).toBe(first.nodeId);
+    expect(readFileSync(join(dataDirectory, 'node-id'), 'utf8').trim()).toBe(first.nodeId);
+    rmSync(dataDirectory, { recursive: true, force: true });
+  });
+
+  it('rejects a logger without its methods', async () => {
+    await expect(createNode({ logger: { info() {} } as never })).rejects.toThrow(
+      /Option "logger" must have debug, info, warn, error methods/,
+    );
+  });
+
+  it('rejects an unknown database option', async () => {
+    await expect(
+      createNode({ database: { pth: ':memory:' } as never, containers: false }),
+    ).rejects.toThrow(/Unknown option "pth"/);
   });
 
   it('reports an unknown tool as TOOL_NOT_FOUND', async () => {
