@@ -19,16 +19,26 @@ import { formatMs, ProgressBar, quantile, table } from './report';
 import { buildWordStats, type TextStats } from './wasm/word-stats/build';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
+const USAGE = `Usage: pnpm demo [directory] [--limit N] [--serve]
+
+  directory   text files to analyse (.md, .markdown, .txt, .rst), searched recursively
+              default: the Markdown files of the installed dependencies
+  --limit N   analyse at most N files (default 150)
+  --serve     keep serving /metrics after the run until Ctrl-C`;
+
 // `pnpm demo -- --limit 5` passes the `--` on; drop it so the options still parse.
 const argv = process.argv.slice(2);
-const { values: options, positionals } = parseArgs({
-  args: argv[0] === '--' ? argv.slice(1) : argv,
-  allowPositionals: true,
-  options: {
-    limit: { type: 'string', default: '150' },
-    serve: { type: 'boolean', default: false },
-  },
-});
+let parsed: ReturnType<typeof parseDemoArgs>;
+try {
+  parsed = parseDemoArgs(argv[0] === '--' ? argv.slice(1) : argv);
+} catch (error) {
+  fail(`${(error as Error).message}\n\n${USAGE}`);
+}
+const { values: options, positionals } = parsed;
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const limit = Number(options.limit);
 if (!Number.isInteger(limit) || limit < 1) {
   fail(`--limit must be a positive integer, got "${options.limit}".`);
@@ -72,14 +82,20 @@ const calls = planCalls();
 const durations = new Map<string, number[]>();
 const failuresByKind = new Map<string, number>();
 const progress = new ProgressBar('running', calls.length);
+const skippedByKind = new Map<string, number>();
 node.on('callFinished', (event) => {
+  progress.tick(event.status === 'ok');
+  // A call whose input failed never ran: count it apart, so latency covers real runs only.
+  if (event.error?.code === 'DEPENDENCY_FAILED') {
+    skippedByKind.set(event.kind, (skippedByKind.get(event.kind) ?? 0) + 1);
+    return;
+  }
   const list = durations.get(event.kind) ?? [];
   list.push(event.durationMs);
   durations.set(event.kind, list);
   if (event.status !== 'ok') {
     failuresByKind.set(event.kind, (failuresByKind.get(event.kind) ?? 0) + 1);
   }
-  progress.tick(event.status === 'ok');
 });
 
 const results = await node.executeMany(calls, { concurrency: 8, timeoutMs: 60_000 });
@@ -108,7 +124,7 @@ async function registerTools(target: AgentNode): Promise<void> {
   });
 
   process.stderr.write(
-    'preparing the word-stats WebAssembly component (the first run builds it, about 15 s) ... ',
+    'preparing the word-stats WebAssembly component (the first run builds it, 10 to 25 s) ... ',
   );
   const buildStart = performance.now();
   const wordStats = await buildWordStats(join(dataDirectory, 'wasm-cache'));
@@ -296,12 +312,10 @@ async function printQueries(): Promise<void> {
     console.log('  no index would change these query plans');
   }
   for (const index of advice) {
-    console.log(
-      `  ${index.createSql}\n    helps: ${index.queries
-        .map((query) => (typeof query === 'string' ? query : query))
-        .join('; ')
-        .slice(0, 110)}`,
-    );
+    console.log(`  ${index.createSql}`);
+    for (const query of index.queries) {
+      console.log(`    helps: ${clip(query, 110)}`);
+    }
   }
 }
 
@@ -313,8 +327,9 @@ function printSummary(): void {
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
 
   console.log('\nSummary');
+  const notAnalysed = files.length - rows.length - failedFiles.length;
   console.log(
-    `  files: ${files.length} found, ${rows.length} analysed, ${failedFiles.length} skipped`,
+    `  files: ${files.length} found, ${rows.length} analysed, ${failedFiles.length} unreadable, ${notAnalysed} failed in a later step`,
   );
   for (const { file, result } of failedFiles.slice(0, 5)) {
     const reason =
@@ -325,11 +340,12 @@ function printSummary(): void {
   }
   console.log(
     table(
-      ['  kind', 'calls', 'failed', 'p50', 'p99'],
+      ['  kind', 'calls', 'failed', 'skipped', 'p50', 'p99'],
       [...durations.entries()].map(([kind, list]) => [
         `  ${kind}`,
         String(list.length),
         String(failuresByKind.get(kind) ?? 0),
+        String(skippedByKind.get(kind) ?? 0),
         formatMs(quantile(list, 0.5)),
         formatMs(quantile(list, 0.99)),
       ]),
@@ -341,7 +357,7 @@ function printSummary(): void {
   for (const result of failures) {
     if (!result.ok && result.error.code !== 'DEPENDENCY_FAILED') {
       const cause = result.error.cause as { code?: string; message?: string } | undefined;
-      const message = (cause?.message ?? result.error.message).slice(0, 100);
+      const message = clip(cause?.message ?? result.error.message, 160);
       const reason = `${result.key} ${cause?.code ?? result.error.code}: ${message}`;
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
@@ -363,8 +379,29 @@ async function serveMetricsNear(target: AgentNode, port: number): Promise<Metric
   }
 }
 
+/** Cuts `text` to at most `max` characters at a word boundary. */
+function clip(text: string, max: number): string {
+  if (text.length <= max) {
+    return text;
+  }
+  const cut = text.slice(0, max);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), max / 2))} ...`;
+}
+
 function shorten(path: string): string {
   return path.length > 60 ? `...${path.slice(-57)}` : path;
+}
+
+function parseDemoArgs(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      limit: { type: 'string', default: '150' },
+      serve: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
 }
 
 function fail(message: string): never {

@@ -34,13 +34,15 @@ describe('quickstart demo', () => {
 
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('4 text files under');
-    expect(result.stdout).toContain('files: 4 found, 3 analysed, 1 skipped');
+    expect(result.stdout).toContain(
+      'files: 4 found, 3 analysed, 1 unreadable, 0 failed in a later step',
+    );
     expect(result.stdout).toMatch(/skipped image\.txt: .*looks binary/);
     expect(result.stdout).toMatch(/^word\s+count\s+files$/m);
     expect(result.stdout).toMatch(/^words\s+3\s+1$/m);
     expect(result.stdout).toContain('Index advisor');
-    expect(result.stdout).toMatch(/^\s+function\s+4\s+1\s/m);
-    expect(result.stdout).toMatch(/^\s+wasm\s+\d+\s+0\s/m);
+    expect(result.stdout).toMatch(/^\s+function\s+4\s+1\s+0\s/m);
+    expect(result.stdout).toMatch(/^\s+wasm\s+3\s+0\s+1\s/m);
     expect(result.stdout).toContain('peak resident memory');
     expect(result.stdout).toMatch(/metrics: http:\/\/127\.0\.0\.1:\d+\/metrics/);
   });
@@ -54,6 +56,21 @@ describe('quickstart demo', () => {
 
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('prints usage for --help', () => {
+    const result = runDemo('--help');
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage: pnpm demo [directory] [--limit N] [--serve]');
+  });
+
+  it('rejects an unknown option with usage', () => {
+    const result = runDemo('--lmit', '5');
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("Unknown option '--lmit'");
+    expect(result.stderr).toContain('Usage: pnpm demo');
   });
 
   it('rejects a bad --limit', () => {
