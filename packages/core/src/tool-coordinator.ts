@@ -620,13 +620,26 @@ export class ToolCoordinator {
     });
   }
 
+  #lookUp(key: unknown): RegisteredTool | undefined {
+    if (typeof key !== 'string') {
+      return undefined;
+    }
+    try {
+      return this.registry.get(key);
+    } catch {
+      return undefined; // An invalid key names no tool.
+    }
+  }
+
   #finish(
     state: CallState,
     startedAt: number,
     value: unknown,
     error: ToolError | undefined,
   ): ToolCallResult {
-    const tool = state.entry?.tool;
+    // A call that failed before resolving its tool (a failed dependency, bad
+    // options) is still labelled with the tool's kind when the key names one.
+    const tool = state.entry?.tool ?? this.#lookUp(state.key);
     const kind = tool?.kind ?? UNRESOLVED_KIND;
     const key = tool?.key ?? keyText(state.key);
     const durationMs = state.started ? performance.now() - state.runStartMs : 0;
