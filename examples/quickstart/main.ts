@@ -4,7 +4,7 @@
  *   pnpm demo [directory] [--limit N] [--serve]
  *
  * A function tool reads each file, a WebAssembly component computes its word
- * statistics, a sandboxed container (when Docker answers) computes its SHA-256
+ * statistics, a sandboxed container (when Docker responds) computes its SHA-256
  * digest and gzip size. Results go into SQLite in batches, a few queries run on
  * the reader pool, and the index advisor says which indexes would help them.
  * Default directory: the Markdown files of the installed dependencies.
@@ -147,7 +147,7 @@ async function registerTools(target: AgentNode): Promise<void> {
   process.stderr.write(`${formatMs(performance.now() - buildStart)}\n`);
 
   if (target.containers === undefined) {
-    console.log('No Docker engine answered: the container digest step is skipped.');
+    console.log('No Docker engine responded: the container digest step is skipped.');
     return;
   }
   const image = await buildLocalImage({

@@ -46,7 +46,7 @@ export class ProgressBar {
   }
 }
 
-/** The `q` quantile (0 to 1) of `values`, by nearest rank; NaN when empty. */
+/** Returns the `q` quantile (0 to 1) of `values` by nearest rank, or NaN when it is empty. */
 export function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) {
     return Number.NaN;

@@ -28,7 +28,7 @@ export interface NodeResource {
   close(): Promise<void>;
 }
 
-/** What an {@link AgentNode} is built from; `createNode()` assembles it. */
+/** Parts an {@link AgentNode} is built from; `createNode()` assembles them. */
 export interface AgentNodeParts {
   readonly nodeId: string;
   readonly coordinator: ToolCoordinator;
@@ -59,7 +59,7 @@ export class AgentNode {
   readonly store: NodeStore | undefined;
   /** The WASM runtime behind `wasm` tools, unless created with `wasm: false`. */
   readonly wasm: WasmRuntime | undefined;
-  /** The container pool behind `container` tools, when a Docker engine answered at start. */
+  /** The container pool behind `container` tools, when a Docker engine responded at start. */
   readonly containers: ContainerPool | undefined;
   /** The attestation cache the gate consults, unless created with `attestation: false`. */
   readonly attestations: AttestationCache | undefined;

@@ -14,7 +14,7 @@ import { createWasmExecutor } from './executors/wasm-executor';
 import { checkNodeConfig, NODE_ID, type NodeConfig } from './node-config';
 import { type NodeStore, openNodeStore } from './store';
 
-/** Time the Docker engine has to answer at start before the node goes on without containers. */
+/** Time the Docker engine has to respond at start before the node goes on without containers. */
 const ENGINE_PROBE_TIMEOUT_MS = 5_000;
 
 /** Warnings and errors to stderr; the default when no logger is given. */
@@ -33,7 +33,7 @@ const STDERR_LOGGER: Logger = Object.freeze({
  * Creates an agent node. Needs no configuration: `await createNode()` gives
  * a node with a SQLite store and execution log under `./.agentnode/`, a WASM
  * runtime, an attestation cache, its own metrics registry and, when a Docker
- * engine answers, a warm container pool.
+ * engine responds, a warm container pool.
  *
  * @example
  * import { createNode } from 'agentnode';
@@ -203,7 +203,7 @@ function resolveWasm(
 
 interface ContainerSetup {
   pool: ContainerPool | undefined;
-  /** Why container tools cannot run, when `pool` is undefined. */
+  /** Reason container tools cannot run, when `pool` is undefined. */
   unavailableReason: string;
 }
 
@@ -227,7 +227,7 @@ async function resolveContainers(
     await withTimeout(pool.start(), ENGINE_PROBE_TIMEOUT_MS, 'the Docker engine did not answer');
   } catch (error) {
     await pool.close().catch(() => {});
-    const reason = `no Docker engine answered at node start (${(error as Error).message}).`;
+    const reason = `no Docker engine responded at node start (${(error as Error).message}).`;
     logger.warn(`Container tools are disabled: ${reason}`, { nodeId });
     return { pool: undefined, unavailableReason: reason };
   }

@@ -26,7 +26,7 @@ export interface NodeAttestationConfig {
   requirements?: TierRequirements;
 }
 
-/** What {@link createNode} takes. Every option is optional. */
+/** Options of {@link createNode}; every one is optional. */
 export interface NodeConfig {
   /**
    * Identifies the node in logs and container labels.
@@ -56,9 +56,9 @@ export interface NodeConfig {
   wasm?: WasmRuntime | Omit<WasmRuntimeConfig, 'metrics'> | false;
   /**
    * The container pool, options for a new one, or `false` for none. By default a
-   * pool is created only when a Docker engine answers at start; otherwise the node
+   * pool is created only when a Docker engine responds at start; otherwise the node
    * logs that once and `container` tools fail with a clear error.
-   * @default a pool on the local engine, when it answers
+   * @default a pool on the local engine, when it responds
    */
   containers?: ContainerPool | Omit<ContainerPoolConfig, 'metrics' | 'nodeId'> | false;
   /** Attestation cache and gate, or `false` for none (tiers `cpu_tee` and above are then refused). */
@@ -69,7 +69,7 @@ export interface NodeConfig {
    * @default a new registry with system metrics on
    */
   metrics?: MetricsRegistry | MetricsRegistryConfig;
-  /** Where caught errors and lifecycle events are reported. @default errors to stderr */
+  /** Receiver of caught errors and lifecycle events. @default warnings and errors to stderr */
   logger?: Logger;
   /** Calls of one batch running at once. @default 32 */
   concurrency?: number;
@@ -109,7 +109,7 @@ const CONFIG_KEYS: ReadonlySet<string> = new Set<keyof NodeConfig>([
   'handleSignals',
 ]);
 const ATTESTATION_KEYS: ReadonlySet<string> = new Set(['cache', 'evidence', 'requirements']);
-/** What a node id may look like. */
+/** Pattern a node id must match. */
 export const NODE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const;
 

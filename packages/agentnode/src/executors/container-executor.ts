@@ -31,7 +31,7 @@ export interface ContainerToolSpec {
    */
   input?: (params: ToolParams) => string | Uint8Array;
   /**
-   * How the call's value is made from stdout: `text` (trimmed of one final
+   * Conversion of stdout into the call's value: `text` (trimmed of one final
    * newline), `json` (parsed) or `result` (the whole `RunResult`).
    * @default 'text'
    */
@@ -48,7 +48,7 @@ const STDERR_TAIL_CHARS = 500;
 /**
  * Runs `container` tools on a container pool. A non-zero exit code fails the
  * call with `EXECUTION_FAILED` naming the code and the end of stderr.
- * Without a pool (no Docker engine answered at start) every call fails
+ * Without a pool (no Docker engine responded at start) every call fails
  * with `EXECUTION_FAILED` saying so.
  */
 export function createContainerExecutor(
