@@ -3,7 +3,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AttestationCache, createNitroVerifier } from '@agentnode/attestation-cache';
 import { ContainerPool, createContainerPool } from '@agentnode/container-pool';
-import { type Logger, ToolCoordinator, type ToolExecutor } from '@agentnode/core';
+import {
+  type AttestationGate,
+  type Logger,
+  ToolCoordinator,
+  type ToolExecutor,
+} from '@agentnode/core';
 import { createMetricsRegistry, MetricsRegistry } from '@agentnode/metrics';
 import { createWasmRuntime, WasmRuntime } from '@agentnode/wasm-runtime';
 import { AgentNode, type NodeResource } from './agent-node';
@@ -55,18 +60,7 @@ export async function createNode(config: NodeConfig = {}): Promise<AgentNode> {
     const wasm = resolveWasm(config, dataDirectory, metrics, logger, owned);
     const containers = await resolveContainers(config, nodeId, metrics, logger, owned);
     const attestations = resolveAttestationCache(config, metrics, logger, owned);
-    const attestationGate =
-      config.attestationGate ??
-      (attestations && config.attestation && config.attestation.evidence
-        ? createAttestationGate({
-            cache: attestations,
-            evidence: config.attestation.evidence,
-            metrics,
-            ...(config.attestation.requirements !== undefined && {
-              requirements: config.attestation.requirements,
-            }),
-          })
-        : undefined);
+    const attestationGate = config.attestationGate ?? buildGate(config, attestations, metrics);
 
     const executors: ToolExecutor[] = [
       createFunctionExecutor(),
@@ -258,6 +252,25 @@ function resolveAttestationCache(
   });
   owned.push({ name: 'attestations', close: () => cache.close() });
   return cache;
+}
+
+/** Builds the gate from `attestation.evidence`; without evidence there is no gate, so gated tiers are refused. */
+function buildGate(
+  config: NodeConfig,
+  cache: AttestationCache | undefined,
+  metrics: MetricsRegistry,
+): AttestationGate | undefined {
+  const attestation = config.attestation === false ? undefined : config.attestation;
+  if (cache === undefined || attestation?.evidence === undefined) {
+    return undefined;
+  }
+
+  return createAttestationGate({
+    cache,
+    evidence: attestation.evidence,
+    metrics,
+    ...(attestation.requirements !== undefined && { requirements: attestation.requirements }),
+  });
 }
 
 async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
