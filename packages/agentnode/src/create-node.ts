@@ -27,12 +27,16 @@ const STDERR_LOGGER: Logger = Object.freeze({
   debug: () => {},
   info: () => {},
   warn: (message: string, context?: Record<string, unknown>) => {
-    console.warn(`[agentnode] ${message}`, context ?? '');
+    console.warn(...logLine(message, context));
   },
   error: (message: string, context?: Record<string, unknown>) => {
-    console.error(`[agentnode] ${message}`, context ?? '');
+    console.error(...logLine(message, context));
   },
 });
+
+function logLine(message: string, context: Record<string, unknown> | undefined): unknown[] {
+  return context === undefined ? [`[agentnode] ${message}`] : [`[agentnode] ${message}`, context];
+}
 
 /**
  * Creates an agent node. Needs no configuration: `await createNode()` gives
