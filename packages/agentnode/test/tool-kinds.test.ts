@@ -75,6 +75,19 @@ describe('wasm tools', () => {
     expect(!result.ok && (result.error.cause as { code?: string }).code).toBe('OUT_OF_FUEL');
   });
 
+  it('reject a misspelt call option at registration', async () => {
+    const node = await quietNode();
+
+    expect(() =>
+      node.tools.register({
+        key: 'local:::test:::typo',
+        kind: 'wasm',
+        spec: { module: addModule, export: 'add', call: { fuelLimt: 5 } as never },
+      }),
+    ).toThrow(/fuelLimt/);
+    await node.close();
+  });
+
   it('reject invalid bytes at registration', async () => {
     const node = await quietNode();
 

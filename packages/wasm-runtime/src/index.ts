@@ -5,6 +5,7 @@ export {
   DEFAULTS,
   type ResolvedCallOptions,
   type ResolvedRuntimeConfig,
+  resolveCallOptions,
   type WasmCallOptions,
   type WasmModuleConfig,
   type WasmRuntimeConfig,

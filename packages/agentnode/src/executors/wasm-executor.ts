@@ -1,9 +1,10 @@
 import type { ToolDefinition, ToolExecutor, ToolInvocation, ToolParams } from '@agentnode/core';
-import type {
-  WasmCallOptions,
-  WasmModule,
-  WasmModuleConfig,
-  WasmRuntime,
+import {
+  resolveCallOptions,
+  type WasmCallOptions,
+  type WasmModule,
+  type WasmModuleConfig,
+  type WasmRuntime,
 } from '@agentnode/wasm-runtime';
 
 /**
@@ -60,6 +61,8 @@ export function createWasmExecutor(runtime: WasmRuntime): ToolExecutor {
     kind: 'wasm',
     validateTool(tool: ToolDefinition) {
       validateSpec(tool.spec);
+      // Checks the call options now, so a typo such as `fuelLimt` fails the registration, not the first call.
+      resolveCallOptions(tool.spec.call ?? {}, runtime.config);
       // Loading reads the header, hashes the bytes and checks declared memory,
       // so bad bytes are rejected at registration; compiling waits for the first call.
       moduleOf(tool.spec, tool.key);
