@@ -10,7 +10,14 @@
  * Responses (runner to host, on the container's stdout):
  *   `pong <id>\n`
  *   `result <id> <exitCode> <stdoutBytes> <stderrBytes> <stdoutTruncated> <stderrTruncated>\n<stdout><stderr>`
+ *   `stream <id> <token>\n<stdout><token><stderr><token><exitCode>\n`
  *   `error <id> <messageBytes>\n<message>`
+ *
+ * A runner that cannot count its output before sending it (the `sh` runner, which would need
+ * extra processes to do so) sends `stream` instead of `result`. Each section ends where the
+ * token first appears. The token is 16 to 64 ASCII letters and digits the runner chose at random and kept
+ * from the code, so the code's output cannot contain it by chance. A `stream` section may hold
+ * one byte more than `maxOutputBytes`; the host cuts it and marks it as truncated.
  */
 
 /** Maximum length of a header line from a runner; a longer one means the stream is not framed. */
@@ -29,6 +36,20 @@ export type RunnerResponse =
       readonly stderrTruncated: boolean;
     }
   | { readonly kind: 'error'; readonly id: number; readonly message: string };
+
+/** The response being parsed: the body of a length-framed response, or a `stream` response. */
+type PendingResponse =
+  | { readonly kind: 'framed'; readonly header: string[]; readonly bodyBytes: number }
+  | {
+      readonly kind: 'stream';
+      readonly id: number;
+      readonly token: Buffer;
+      readonly sections: Buffer[];
+      /** Offset up to which the buffered bytes hold no token. */
+      scanned: number;
+    };
+
+const STREAM_TOKEN = /^[A-Za-z0-9]{16,64}$/;
 
 /** Encodes a `ping` request. */
 export function encodePing(id: number): Buffer {
@@ -62,7 +83,7 @@ export class ResponseParser {
   readonly #maxSectionBytes: number;
   #chunks: Buffer[] = [];
   #buffered = 0;
-  #pending: { header: string[]; bodyBytes: number } | undefined;
+  #pending: PendingResponse | undefined;
 
   constructor(maxSectionBytes: number) {
     this.#maxSectionBytes = maxSectionBytes;
@@ -81,13 +102,76 @@ export class ResponseParser {
         this.#pending = this.#parseHeader(line);
       }
 
-      if (this.#buffered < this.#pending.bodyBytes) break;
-
-      const body = this.#take(this.#pending.bodyBytes);
-      responses.push(toResponse(this.#pending.header, body));
+      const response =
+        this.#pending.kind === 'framed'
+          ? this.#takeFramed(this.#pending)
+          : this.#takeStream(this.#pending);
+      if (response === undefined) break;
+      responses.push(response);
       this.#pending = undefined;
     }
     return responses;
+  }
+
+  #takeFramed(pending: { header: string[]; bodyBytes: number }): RunnerResponse | undefined {
+    if (this.#buffered < pending.bodyBytes) return undefined;
+    return toResponse(pending.header, this.#take(pending.bodyBytes));
+  }
+
+  #takeStream(pending: PendingResponse & { kind: 'stream' }): RunnerResponse | undefined {
+    while (pending.sections.length < 2) {
+      const section = this.#takeSection(pending);
+      if (section === undefined) return undefined;
+      pending.sections.push(section);
+    }
+
+    const line = this.#takeLine();
+    if (line === undefined) return undefined;
+    if (!/^-?\d+$/.test(line) || !Number.isSafeInteger(Number(line))) {
+      throw new ProtocolViolation(
+        `Runner ended stream ${pending.id} with an invalid exit code: ${JSON.stringify(line)}.`,
+      );
+    }
+    const [stdout, stderr] = pending.sections as [Buffer, Buffer];
+    return {
+      kind: 'result',
+      id: pending.id,
+      exitCode: Number(line),
+      stdout,
+      stderr,
+      stdoutTruncated: false,
+      stderrTruncated: false,
+    };
+  }
+
+  /** Takes the bytes up to the next token, and the token; undefined until the token arrives. */
+  #takeSection(pending: PendingResponse & { kind: 'stream' }): Buffer | undefined {
+    const { token } = pending;
+    const whole = this.#collapse();
+    const index = whole.indexOf(token, pending.scanned);
+    const limit = this.#maxSectionBytes + 1;
+
+    if (index === -1 || index > limit) {
+      if (this.#buffered > limit + token.length) {
+        throw new ProtocolViolation(
+          `Runner sent a stream section over ${limit} bytes; the limit is ${this.#maxSectionBytes} bytes and one more.`,
+        );
+      }
+      pending.scanned = Math.max(0, this.#buffered - token.length + 1);
+      return undefined;
+    }
+
+    // Copy the section out, so that a small output does not keep a large chunk alive.
+    const section = Buffer.from(this.#take(index));
+    this.#take(token.length);
+    pending.scanned = 0;
+    return section;
+  }
+
+  /** Joins the buffered chunks into one buffer and returns it. */
+  #collapse(): Buffer {
+    if (this.#chunks.length > 1) this.#chunks = [Buffer.concat(this.#chunks)];
+    return this.#chunks[0] ?? Buffer.alloc(0);
   }
 
   #takeLine(): string | undefined {
@@ -111,13 +195,15 @@ export class ResponseParser {
     return undefined;
   }
 
-  #parseHeader(line: string): { header: string[]; bodyBytes: number } {
+  #parseHeader(line: string): PendingResponse {
     const header = line.split(' ');
     const [kind] = header;
-    const expectedFields = { pong: 2, result: 7, error: 3 }[kind ?? ''];
+    const expectedFields = { pong: 2, result: 7, error: 3, stream: 3 }[kind ?? ''];
     if (expectedFields === undefined || header.length !== expectedFields) {
       throw new ProtocolViolation(`Runner sent an invalid frame header: ${JSON.stringify(line)}.`);
     }
+
+    if (kind === 'stream') return parseStreamHeader(line, header);
 
     const numbers = header.slice(1).map((field) => (/^-?\d+$/.test(field) ? Number(field) : NaN));
     if (numbers.some((value) => !Number.isSafeInteger(value))) {
@@ -135,7 +221,11 @@ export class ResponseParser {
         );
       }
     }
-    return { header, bodyBytes: sections.reduce((sum, length) => sum + length, 0) };
+    return {
+      kind: 'framed',
+      header,
+      bodyBytes: sections.reduce((sum, length) => sum + length, 0),
+    };
   }
 
   #take(bytes: number): Buffer {
@@ -146,6 +236,22 @@ export class ResponseParser {
     this.#buffered = rest.length;
     return taken;
   }
+}
+
+function parseStreamHeader(line: string, header: string[]): PendingResponse {
+  const [, id = '', token = ''] = header;
+  if (!/^\d+$/.test(id) || !Number.isSafeInteger(Number(id)) || !STREAM_TOKEN.test(token)) {
+    throw new ProtocolViolation(
+      `Runner sent an invalid stream header (an integer id and a token of 16 to 64 letters and digits): ${JSON.stringify(line)}.`,
+    );
+  }
+  return {
+    kind: 'stream',
+    id: Number(id),
+    token: Buffer.from(token, 'ascii'),
+    sections: [],
+    scanned: 0,
+  };
 }
 
 function toResponse(header: string[], body: Buffer): RunnerResponse {

@@ -93,7 +93,10 @@ export class RunnerConnection {
       throw this.#violation(`expected pong ${id}, got ${response.kind}`);
   }
 
-  /** Sends one `call` and resolves with the runner's result. */
+  /**
+   * Sends one `call` and resolves with the runner's result, with stdout and stderr cut at
+   * `maxOutputBytes` here as well, since a `stream` response may carry one byte more.
+   */
   async call(code: Buffer, input: Buffer, maxOutputBytes: number): Promise<RunnerResult> {
     const id = this.#nextId++;
     const response = await this.#request(id, encodeCall(id, code, input, maxOutputBytes));
@@ -102,7 +105,13 @@ export class RunnerConnection {
     }
     if (response.kind !== 'result')
       throw this.#violation(`expected result ${id}, got ${response.kind}`);
-    return response;
+    return {
+      exitCode: response.exitCode,
+      stdout: response.stdout.subarray(0, maxOutputBytes),
+      stderr: response.stderr.subarray(0, maxOutputBytes),
+      stdoutTruncated: response.stdoutTruncated || response.stdout.length > maxOutputBytes,
+      stderrTruncated: response.stderrTruncated || response.stderr.length > maxOutputBytes,
+    };
   }
 
   /** Closes the container's stdin, which ends a runner that reads until end of input. */

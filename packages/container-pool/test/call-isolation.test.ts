@@ -40,8 +40,8 @@ describe.skipIf(!hasDocker)('ContainerPool.run isolation between calls', () => {
     const next = await pool.run(sh, { code: 'echo next', timeoutMs: 10_000 });
 
     expect(cleaner.exitCode).toBe(0);
-    expect(cleaner.output).toBe('');
-    expect(cleaner.stderr).toMatch(/removed \/tmp\/\.agentnode-runner, so its output was lost/);
+    expect(cleaner.output).toBe('cleaned\n');
+    expect(cleaner.stderr).toMatch(/removed \/tmp\/\.agentnode-runner, so its stderr was lost/);
     expect(next.containerId).toBe(cleaner.containerId);
     expect(next.output).toBe('next\n');
   });

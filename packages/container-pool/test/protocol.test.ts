@@ -60,6 +60,83 @@ describe('ResponseParser', () => {
   });
 });
 
+describe('ResponseParser with stream frames', () => {
+  const token = 'Tok3nTok3nTok3nTok3n';
+  /** A `stream` frame as the sh runner writes it. */
+  const stream = (id: number, stdout: Buffer | string, stderr: Buffer | string, exitCode: number) =>
+    Buffer.concat([
+      Buffer.from(`stream ${id} ${token}\n`),
+      Buffer.from(stdout),
+      Buffer.from(token),
+      Buffer.from(stderr),
+      Buffer.from(`${token}${exitCode}\n`),
+    ]);
+
+  it('parses stream frames split at every byte', () => {
+    const body = Buffer.from([0, 10, 255, 84, 111, 107, 0]);
+    const bytes = Buffer.concat([
+      Buffer.from('pong 1\n'),
+      stream(2, body, 'err\n', 137),
+      stream(3, '', '', 0),
+    ]);
+    const parser = new ResponseParser(1024);
+    const responses = [...bytes].flatMap((byte) => parser.push(Buffer.from([byte])));
+
+    expect(responses).toEqual([
+      { kind: 'pong', id: 1 },
+      {
+        kind: 'result',
+        id: 2,
+        exitCode: 137,
+        stdout: body,
+        stderr: Buffer.from('err\n'),
+        stdoutTruncated: false,
+        stderrTruncated: false,
+      },
+      {
+        kind: 'result',
+        id: 3,
+        exitCode: 0,
+        stdout: Buffer.alloc(0),
+        stderr: Buffer.alloc(0),
+        stdoutTruncated: false,
+        stderrTruncated: false,
+      },
+    ]);
+  });
+
+  it('finds a token split across chunks', () => {
+    const bytes = stream(4, 'x'.repeat(100), 'y', 1);
+    const parser = new ResponseParser(1024);
+    const cut = bytes.indexOf(token, 40) + 7;
+
+    expect(parser.push(bytes.subarray(0, cut))).toEqual([]);
+    expect(parser.push(bytes.subarray(cut))).toMatchObject([
+      { kind: 'result', id: 4, exitCode: 1, stderr: Buffer.from('y') },
+    ]);
+  });
+
+  it('allows one byte over the limit', () => {
+    expect(new ResponseParser(4).push(stream(1, '12345', '', 0))).toHaveLength(1);
+    expect(() => new ResponseParser(4).push(stream(1, '123456', '', 0))).toThrow(
+      /stream section over 5 bytes/,
+    );
+    const parser = new ResponseParser(4);
+    parser.push(Buffer.from(`stream 1 ${token}\n`));
+
+    expect(() => parser.push(Buffer.alloc(64, 'y'))).toThrow(ProtocolViolation);
+  });
+
+  it.each([
+    ['a short token', 'stream 1 abc\n'],
+    ['a token with other characters', `stream 1 ${token}-\n`],
+    ['a non-integer id', `stream x ${token}\n`],
+    ['an invalid exit code', `stream 1 ${token}\n${token}${token}zero\n`],
+  ])('rejects %s', (_, bytes) => {
+    expect(() => new ResponseParser(1024).push(Buffer.from(bytes))).toThrow(ProtocolViolation);
+  });
+});
+
 describe('encodeCall', () => {
   it('puts code and input after the header', () => {
     const frame = encodeCall(7, Buffer.from('cat'), Buffer.from('a\n'), 100);

@@ -1,29 +1,38 @@
 /**
  * The runner for images with a POSIX shell (tested with BusyBox 1.35 `sh`). It runs each
  * call's `code` as a shell script with `input` on its stdin and the work directory as its
- * current directory, and needs `dd` (with `iflag=count_bytes,fullblock`), `head`, `wc` and
- * `cat`. The code runs in a subshell of the runner (`. file`), which saves an `exec` of a new
- * shell per call: it cannot change the runner, but it can see the runner's shell variables.
+ * current directory, and needs `read -n`/`-d` (BusyBox, bash), `head` and `dd` (with
+ * `iflag=count_bytes,fullblock`). The code runs in a subshell of the runner (`. file`), which
+ * saves an `exec` of a new shell per call: it cannot change the runner, but it can see the
+ * runner's shell variables.
  *
- * Every process start costs time inside a container, so a call starts as few as it can:
- * - `dd` reads the code and the input with exact-length reads (a stdio-buffered tool such as
- *   `head -c` may read past the code into the input);
- * - stdout goes through `head -c`, so a program that writes without end is stopped by SIGPIPE
- *   one byte past the cap;
- * - stderr goes to a file on the `/tmp` tmpfs and is cut to the cap when sent. A program that
- *   writes to stderr without end fills that tmpfs and then gets write errors (ENOSPC) until
- *   its deadline.
+ * Every process start costs time inside a container, so a call with a short script and short
+ * input starts two: the subshell and one `head`.
+ * - Code and input of up to 256 bytes each are read with the `read` builtin. It reads one byte
+ *   per system call, so it never reads past them into the next request. It stops at each NUL
+ *   byte, which the runner writes back with `printf`. Longer code or input is read with `dd`,
+ *   whose one process costs less than that many single-byte reads (about 1.5 µs each here).
+ * - Stdout goes through `head -c` straight to the runner's stdout, so a program that writes
+ *   without end is stopped by SIGPIPE one byte past the cap. The runner does not count it:
+ *   it answers with a `stream` frame, whose sections end at a random token read from
+ *   `/dev/urandom` at start and unset in the code's subshell, and the host cuts the extra
+ *   byte. `head` also waits until every writer of the pipe is gone, so a background process
+ *   that keeps stdout open holds the call (until its deadline) instead of writing into the
+ *   next call's output.
+ * - Stderr goes to a file on the `/tmp` tmpfs, which is sent (through `head -c`) only when it
+ *   is not empty; the test with `[` is a builtin. A program that writes to stderr without end
+ *   fills that tmpfs and then gets write errors (ENOSPC) until its deadline.
+ *
+ * The runner sets `LC_ALL=C` so that `read -n` and `${#var}` count bytes, and gives the code
+ * the original value back in its subshell.
  *
  * A call that removes the runner's directory (`rm -rf /tmp/.agentnode-runner`, or a sweep of
- * `/tmp`) loses its output; the runner recreates the directory and reports the loss on the
- * call's stderr. The test with `[` is a shell builtin, so the usual case starts no process.
- *
- * The output files are emptied before each call, because a call that kills its own process
- * group (`kill -9 0`) can kill `head` before it opens, and truncates, the output file. The
- * runner itself survives that as the container's PID 1, which the kernel shields from
- * signals sent inside the container. All four call files are emptied again after the
- * response, so a call's code, input and output do not stay on the tmpfs for the next call
- * to read.
+ * `/tmp`) loses its stderr; the runner recreates the directory and says so on the call's
+ * stderr. A call that kills its own process group (`kill -9 0`) kills `head` too, and gets
+ * exit code 137 with the output written before; the runner itself survives that as the
+ * container's PID 1, which the kernel shields from signals sent inside the container. The
+ * call files are emptied after the response, so a call's code, input and stderr do not stay
+ * on the tmpfs for the next call to read.
  *
  * `runner: 'sh'` starts it with `sh -c`; export it to start it another way.
  *
@@ -37,12 +46,26 @@ set -o pipefail
 scratch=/tmp/.agentnode-runner
 mkdir -p "$scratch" || exit 70
 cd "\${AGENTNODE_WORKDIR:-/tmp}" || exit 70
+if [ -n "\${LC_ALL+set}" ]; then agentnode_lc_all=$LC_ALL; fi
+LC_ALL=C
+token=
+while [ \${#token} -lt 24 ]; do
+  IFS= read -r -n 64 -d '' raw < /dev/urandom
+  token=$token\${raw//[!A-Za-z0-9]/}
+done
+token=\${token:0:32} raw=
 read_exact() {
-  if [ "$1" -gt 0 ]; then
+  if [ "$1" -gt 256 ]; then
     dd of="$2" bs=65536 count="$1" iflag=count_bytes,fullblock 2>/dev/null
-  else
-    : > "$2"
+    return
   fi
+  left=$1
+  while [ "$left" -gt 0 ]; do
+    IFS= read -r -n "$left" -d '' part || exit 0
+    printf '%s' "$part"
+    left=$((left - \${#part}))
+    if [ "$left" -gt 0 ]; then printf '\\0'; left=$((left - 1)); fi
+  done > "$2"
 }
 while IFS=' ' read -r kind id a b c rest; do
   case $kind in
@@ -54,29 +77,25 @@ while IFS=' ' read -r kind id a b c rest; do
     read_exact "$a" "$scratch/code"
     read_exact "$b" "$scratch/in"
     cap=$((c + 1))
-    : > "$scratch/out"
     : > "$scratch/err"
-    ( set +o pipefail; . "$scratch/code" ) < "$scratch/in" 2> "$scratch/err" | head -c "$cap" > "$scratch/out"
+    printf 'stream %s %s\\n' "$id" "$token"
+    (
+      set +o pipefail
+      unset token
+      if [ -n "\${agentnode_lc_all+set}" ]; then LC_ALL=$agentnode_lc_all; else unset LC_ALL; fi
+      . "$scratch/code"
+    ) < "$scratch/in" 2> "$scratch/err" | head -c "$cap"
     status=$?
-    if [ ! -f "$scratch/out" ] || [ ! -f "$scratch/err" ]; then
+    printf '%s' "$token"
+    if [ ! -f "$scratch/err" ]; then
       mkdir -p "$scratch" || exit 70
-      : > "$scratch/out"
-      echo "agentnode runner: the call removed $scratch, so its output was lost" > "$scratch/err"
+      echo "agentnode runner: the call removed $scratch, so its stderr was lost"
+    elif [ -s "$scratch/err" ]; then
+      head -c "$cap" "$scratch/err"
     fi
-    set -- $(wc -c "$scratch/out" "$scratch/err")
-    out_bytes=$1 err_bytes=$3 out_cut=0 err_cut=0
-    if [ "$out_bytes" -gt "$c" ]; then out_bytes=$c out_cut=1; fi
-    if [ "$err_bytes" -gt "$c" ]; then err_bytes=$c err_cut=1; fi
-    printf 'result %s %s %s %s %s %s\\n' "$id" "$status" "$out_bytes" "$err_bytes" "$out_cut" "$err_cut"
-    if [ "$out_cut$err_cut" = 00 ]; then
-      cat "$scratch/out" "$scratch/err"
-    else
-      head -c "$out_bytes" "$scratch/out"
-      head -c "$err_bytes" "$scratch/err"
-    fi
+    printf '%s%s\\n' "$token" "$status"
     : > "$scratch/code"
     : > "$scratch/in"
-    : > "$scratch/out"
     : > "$scratch/err"
     ;;
   *)
