@@ -1,6 +1,7 @@
 import { Pool } from 'tarn';
 import type { Connection } from './connection';
 import { SqlitePerfError } from './errors';
+import { ReadGate } from './read-gate';
 import { closedError } from './writer-queue';
 
 /** A callback run with a reader connection. It may be async; the reader is held until it settles. */
@@ -59,10 +60,8 @@ export class ReaderPool {
   readonly #pool: UnrefPool<Connection>;
   readonly #spares: Connection[] = [];
   readonly #waiting = new Set<Waiter>();
-  readonly #drainWaiters = new Set<() => void>();
+  readonly #gate = new ReadGate();
   #sparesReturnScheduled = false;
-  #inUse = 0;
-  #gate: { promise: Promise<void>; open: () => void } | undefined;
   #closed = false;
 
   constructor(init: ReaderPoolInit) {
@@ -90,7 +89,7 @@ export class ReaderPool {
   get stats(): ReaderPoolStats {
     return {
       size: this.#pool.numUsed() + this.#pool.numFree(),
-      inUse: this.#inUse,
+      inUse: this.#gate.running,
       waiting: this.#waiting.size,
     };
   }
@@ -100,7 +99,7 @@ export class ReaderPool {
     if (this.#closed) {
       return Promise.reject(closedError('read'));
     }
-    if (this.#gate === undefined) {
+    if (!this.#gate.paused) {
       const spare = this.#takeSpare();
       if (spare !== undefined) {
         return this.#run(spare, callback);
@@ -112,40 +111,17 @@ export class ReaderPool {
 
   /** Holds new reads back until {@link resume}; reads already running go on. */
   pause(): void {
-    if (this.#gate !== undefined) {
-      return;
-    }
-    let open!: () => void;
-    const promise = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    this.#gate = { promise, open };
+    this.#gate.pause();
   }
 
   /** Lets held reads go on. */
   resume(): void {
-    const gate = this.#gate;
-    this.#gate = undefined;
-    gate?.open();
+    this.#gate.resume();
   }
 
   /** Resolves `true` once no read is running, or `false` after `timeoutMs`. */
   whenIdle(timeoutMs: number): Promise<boolean> {
-    if (this.#inUse === 0) {
-      return Promise.resolve(true);
-    }
-
-    return new Promise((resolve) => {
-      const done = (idle: boolean) => {
-        clearTimeout(timer);
-        this.#drainWaiters.delete(onIdle);
-        resolve(idle);
-      };
-      const onIdle = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      timer.unref();
-      this.#drainWaiters.add(onIdle);
-    });
+    return this.#gate.whenIdle(timeoutMs);
   }
 
   /**
@@ -166,8 +142,9 @@ export class ReaderPool {
   }
 
   async #acquire(): Promise<Connection> {
-    if (this.#gate !== undefined) {
-      await this.#gate.promise;
+    const opened = this.#gate.opened;
+    if (opened !== undefined) {
+      await opened;
       if (this.#closed) {
         throw closedError('read');
       }
@@ -224,7 +201,7 @@ export class ReaderPool {
   }
 
   #run<T>(connection: Connection, callback: ReadCallback<T>): Promise<T> {
-    this.#inUse++;
+    this.#gate.enter();
     let result: T | Promise<T>;
     try {
       result = callback(connection);
@@ -254,7 +231,6 @@ export class ReaderPool {
   }
 
   #release(connection: Connection): void {
-    this.#inUse--;
     // Freshness is checked again when a spare is taken, so only failure is checked here.
     if (this.#closed || !connection.usable || this.#pool.numPendingAcquires() > 0) {
       this.#pool.release(connection);
@@ -265,11 +241,8 @@ export class ReaderPool {
         setImmediate(() => this.#returnSpares());
       }
     }
-    if (this.#inUse === 0 && this.#drainWaiters.size > 0) {
-      for (const onIdle of [...this.#drainWaiters]) {
-        onIdle();
-      }
-    }
+    // Last, so an idle waiter (a forced checkpoint) sees the connection back in the pool.
+    this.#gate.leave();
   }
 
   #returnSpares(): void {

@@ -4,6 +4,7 @@ import type { IntegerMode } from './config';
 import { BROKEN_CODE_PREFIXES, SqlitePerfError, wrapSqliteError } from './errors';
 import type { SqlParameters } from './integers';
 import type { ConnectionPragmas } from './pragmas';
+import { ReadGate } from './read-gate';
 import { closedError } from './writer-queue';
 
 /** Settings of the worker readers. */
@@ -60,11 +61,9 @@ const betterSqlite3Path = createRequire(import.meta.url).resolve('better-sqlite3
 export class WorkerReaders {
   readonly #init: WorkerReadersInit;
   readonly #threads: ReaderThread[] = [];
-  readonly #idleWaiters = new Set<() => void>();
+  readonly #gate = new ReadGate();
   #nextRequestId = 1;
-  #inFlight = 0;
   #completed = 0;
-  #gate: { promise: Promise<void>; open: () => void } | undefined;
   #closed = false;
 
   constructor(init: WorkerReadersInit) {
@@ -86,7 +85,7 @@ export class WorkerReaders {
 
   /** Queries running in workers now. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#gate.running;
   }
 
   /** Runs a query on the least busy worker and resolves with its rows (`all`) or first row (`get`). */
@@ -99,8 +98,9 @@ export class WorkerReaders {
     if (this.#closed) {
       throw closedError('read');
     }
-    if (this.#gate !== undefined) {
-      await this.#gate.promise;
+    const opened = this.#gate.opened;
+    if (opened !== undefined) {
+      await opened;
       if (this.#closed) {
         throw closedError('read');
       }
@@ -135,39 +135,17 @@ export class WorkerReaders {
 
   /** Holds new queries back until {@link resume}. */
   pause(): void {
-    if (this.#gate === undefined) {
-      let open!: () => void;
-      const promise = new Promise<void>((resolve) => {
-        open = resolve;
-      });
-      this.#gate = { promise, open };
-    }
+    this.#gate.pause();
   }
 
   /** Lets held queries go on. */
   resume(): void {
-    const gate = this.#gate;
-    this.#gate = undefined;
-    gate?.open();
+    this.#gate.resume();
   }
 
   /** Resolves `true` once no query is running, or `false` after `timeoutMs`. */
   whenIdle(timeoutMs: number): Promise<boolean> {
-    if (this.#inFlight === 0) {
-      return Promise.resolve(true);
-    }
-
-    return new Promise((resolve) => {
-      const done = (idle: boolean) => {
-        clearTimeout(timer);
-        this.#idleWaiters.delete(onIdle);
-        resolve(idle);
-      };
-      const onIdle = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      timer.unref();
-      this.#idleWaiters.add(onIdle);
-    });
+    return this.#gate.whenIdle(timeoutMs);
   }
 
   /** Rejects held and later queries, waits for running ones, then stops every worker. */
@@ -232,7 +210,7 @@ export class WorkerReaders {
         thread.worker.ref();
       }
       thread.pending.set(id, { resolve, reject, sql });
-      this.#inFlight++;
+      this.#gate.enter();
       thread.worker.postMessage({ id, ...request });
     });
   }
@@ -252,15 +230,10 @@ export class WorkerReaders {
 
   #finish(thread: ReaderThread, id: number): void {
     thread.pending.delete(id);
-    this.#inFlight--;
+    this.#gate.leave();
     this.#completed++;
     if (thread.pending.size === 0) {
       thread.worker.unref();
-    }
-    if (this.#inFlight === 0) {
-      for (const onIdle of [...this.#idleWaiters]) {
-        onIdle();
-      }
     }
   }
 
