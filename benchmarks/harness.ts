@@ -12,10 +12,10 @@ export interface BenchRow {
   /** 99th percentile time per operation (per batch mean when the subject is batched). */
   p99: number;
   unit: 'ns';
-  /** What the baseline is, for example 'raw better-sqlite3 prepared statement'. */
+  /** Name of the baseline, for example 'raw better-sqlite3 prepared statement'. */
   baseline: string;
   baselineMedian: number;
-  /** `median / baselineMedian` unless `target` says otherwise. */
+  /** `median / baselineMedian`, unless `target` defines the ratio another way. */
   ratio: number;
   /** The target in words, for example 'at most 1.3x'. */
   target?: string;
@@ -82,7 +82,7 @@ export async function measure(
   });
 }
 
-/** How a row's ratio is judged against its target. */
+/** Row description and the rule that judges its ratio against the target. */
 export interface CompareSpec {
   area: string;
   operation: string;
@@ -123,7 +123,7 @@ export async function compare(
   };
 }
 
-/** A row for a measurement that could not run here (for example, no Docker engine). */
+/** Builds the row of a measurement that could not run here (for example, no Docker engine). */
 export function skippedRow(spec: CompareSpec, baseline: string, reason: string): BenchRow {
   return {
     area: spec.area,

@@ -148,7 +148,10 @@ function renderTables(rows: readonly BenchRow[]): string {
     );
     for (const row of rows.filter((candidate) => candidate.area === area)) {
       const ratio = Number.isFinite(row.ratio) ? `${formatRatio(row.ratio)}x` : 'n/a';
-      const met = row.met === undefined ? '' : row.met ? 'yes' : 'no';
+      let met = '';
+      if (row.met !== undefined) {
+        met = row.met ? 'yes' : 'no';
+      }
       sections.push(
         `| ${row.operation} | ${row.claimedAfter ?? ''} | ${formatDuration(row.median)} | ${formatDuration(row.p99)} | ${row.baseline} | ${formatDuration(row.baselineMedian)} | ${ratio} | ${row.target ?? ''} | ${met} | ${row.note ?? ''} |`,
       );

@@ -51,7 +51,7 @@ describe('createNode', () => {
     const result = await node.execute('local:::test:::add', { a: 2, b: 3 });
 
     expect(result.ok).toBe(true);
-    expect(result.ok && result.value).toBe(5);
+    expect(result).toMatchObject({ ok: true, value: 5 });
     expect(result.attempts).toBe(1);
   });
 
@@ -76,7 +76,7 @@ describe('createNode', () => {
       { concurrency: 4 },
     );
 
-    expect(results.map((result) => result.ok && result.value)).toEqual([30, 10, 20, 5]);
+    expect(results).toMatchObject([30, 10, 20, 5].map((value) => ({ ok: true, value })));
     expect(maxRunning).toBe(4);
   });
 
@@ -96,8 +96,10 @@ describe('createNode', () => {
     unhandled.stop();
 
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.error.code).toBe('EXECUTION_FAILED');
-    expect(!result.ok && String((result.error.cause as Error).message)).toBe('disk on fire');
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'EXECUTION_FAILED', cause: { message: 'disk on fire' } },
+    });
     expect(unhandled.seen).toEqual([]);
   });
 
@@ -122,7 +124,7 @@ describe('createNode', () => {
     unhandled.stop();
 
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.error.code).toBe('TIMEOUT');
+    expect(result).toMatchObject({ ok: false, error: { code: 'TIMEOUT' } });
     expect(signalled).toBe(true);
     expect(unhandled.seen).toEqual([]);
   });
@@ -221,7 +223,7 @@ describe('createNode', () => {
 
     const result = await node.execute('local:::test:::greet:::1');
 
-    expect(result.ok && result.value).toBe('hello');
+    expect(result).toMatchObject({ ok: true, value: 'hello' });
   });
 
   it('reuses the node id stored in the data directory', async () => {
@@ -252,7 +254,8 @@ describe('createNode', () => {
 
     const result = await node.execute('local:::test:::missing');
 
-    expect(!result.ok && isToolError(result.error) && result.error.code).toBe('TOOL_NOT_FOUND');
+    expect(result.ok || isToolError(result.error)).toBe(true);
+    expect(result).toMatchObject({ ok: false, error: { code: 'TOOL_NOT_FOUND' } });
   });
 });
 

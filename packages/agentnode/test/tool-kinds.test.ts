@@ -57,7 +57,7 @@ describe('wasm tools', () => {
     const result = await node.execute('local:::test:::add', { a: 2, b: 40 });
     await node.close();
 
-    expect(result.ok && result.value).toBe(42);
+    expect(result).toMatchObject({ ok: true, value: 42 });
   });
 
   it('fail an endless loop with OUT_OF_FUEL', async () => {
@@ -72,7 +72,10 @@ describe('wasm tools', () => {
     await node.close();
 
     expect(result.ok).toBe(false);
-    expect(!result.ok && (result.error.cause as { code?: string }).code).toBe('OUT_OF_FUEL');
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'EXECUTION_FAILED', cause: { code: 'OUT_OF_FUEL' } },
+    });
   });
 
   it('reject a misspelt call option at registration', async () => {
@@ -115,7 +118,10 @@ describe('container tools', () => {
     await node.close();
 
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.error.message).toContain('containers: false');
+    expect(result).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('containers: false') },
+    });
   });
 
   it('run in a warm container when Docker answers', async (context) => {
@@ -158,9 +164,12 @@ describe('container tools', () => {
     const failed = await node.execute('local:::test:::fail', {});
     await node.close();
 
-    expect(counted.ok && String(counted.value).trim()).toBe('5');
+    expect(counted).toMatchObject({ ok: true, value: expect.stringMatching(/^\s*5$/) });
     expect(failed.ok).toBe(false);
-    expect(!failed.ok && failed.error.message).toMatch(/exited with code 3: nope/);
+    expect(failed).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/exited with code 3: nope/) },
+    });
   }, 120_000);
 });
 
@@ -207,7 +216,7 @@ describe('close', () => {
     await node.close();
     const result = await running;
 
-    expect(result.ok && result.value).toBe('done');
+    expect(result).toMatchObject({ ok: true, value: 'done' });
     await expect(node.execute('local:::test:::slow')).rejects.toSatisfy((error) =>
       isNodeError(error, 'NODE_CLOSED'),
     );
@@ -233,7 +242,7 @@ describe('close', () => {
     const result = await running;
 
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.error.code).toBe('ABORTED');
+    expect(result).toMatchObject({ ok: false, error: { code: 'ABORTED' } });
   });
 });
 

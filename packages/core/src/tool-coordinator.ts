@@ -765,7 +765,7 @@ function isRetryable(error: ToolError, retry: ResolvedRetryPolicy): boolean {
   }
 }
 
-/** The key as given, made printable when a caller passed something other than a string. */
+/** Returns the key as given, or a printable description when a caller passed something other than a string. */
 function keyText(key: unknown): string {
   return typeof key === 'string' ? key : describeValue(key);
 }

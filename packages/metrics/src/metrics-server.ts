@@ -4,7 +4,7 @@ import { MetricsError } from './errors';
 import { formatMetrics, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from './exposition';
 import type { MetricsSource } from './metrics-registry';
 
-/** What {@link serveMetrics} takes. */
+/** Options of {@link serveMetrics}. */
 export interface MetricsServerConfig {
   /** TCP port; 0 picks a free one. @default 3690 */
   port?: number;
@@ -12,13 +12,13 @@ export interface MetricsServerConfig {
   host?: string;
   /** Path that serves the metrics. @default '/metrics' */
   path?: string;
-  /** Told about failed scrapes (the 500 answers). @default nothing is logged */
+  /** Logger for failed scrapes (the 500 responses). @default nothing is logged */
   logger?: { error(message: string, context?: Record<string, unknown>): void };
 }
 
 /** A running `/metrics` endpoint. */
 export interface MetricsServer {
-  /** Where to scrape, for example `http://127.0.0.1:3690/metrics`. */
+  /** Scrape URL, for example `http://127.0.0.1:3690/metrics`. */
   readonly url: string;
   readonly host: string;
   readonly port: number;
@@ -31,7 +31,7 @@ export const DEFAULT_METRICS_PORT = 3690;
 
 /**
  * Serves `GET /metrics` over `node:http`: the Prometheus text format, or
- * OpenMetrics when the `Accept` header asks for `application/openmetrics-text`.
+ * OpenMetrics when the `Accept` header prefers `application/openmetrics-text`.
  * Other paths get 404 and other methods 405.
  *
  * @example
@@ -52,7 +52,7 @@ export async function serveMetrics(
 
   const server = createServer((request, response) => {
     handleRequest(source, path, request, response, config.logger).catch((error: unknown) => {
-      // handleRequest answers 500 itself; this only guards a failed write.
+      // handleRequest sends the 500 itself, so this only guards a failed write.
       response.destroy(error instanceof Error ? error : undefined);
     });
   });
