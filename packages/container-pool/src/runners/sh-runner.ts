@@ -12,11 +12,13 @@
  *   per system call, so it never reads past them into the next request. It stops at each NUL
  *   byte, which the runner writes back with `printf`. Longer code or input is read with `dd`,
  *   whose one process costs less than that many single-byte reads (about 1.5 µs each here).
- * - Stdout goes through `head -c` straight to the runner's stdout, so a program that writes
- *   without end is stopped by SIGPIPE one byte past the cap. The runner does not count it:
+ * - Stdout goes through a FIFO and `head -c` straight to the runner's stdout, so a program
+ *   that writes without end is stopped by SIGPIPE one byte past the cap. `head` starts before
+ *   the code, so code that uses up the container's PID limit cannot leave the runner unable
+ *   to start it (a pipeline would start the code first). The runner does not count output:
  *   it answers with a `stream` frame, whose sections end at a random token read from
  *   `/dev/urandom` at start and unset in the code's subshell, and the host cuts the extra
- *   byte. `head` also waits until every writer of the pipe is gone, so a background process
+ *   byte. `head` also waits until every writer of the FIFO is gone, so a background process
  *   that keeps stdout open holds the call (until its deadline) instead of writing into the
  *   next call's output.
  * - Stderr goes to a file on the `/tmp` tmpfs, which is sent (through `head -c`) only when it
@@ -42,9 +44,9 @@
  * const spec = { image: 'alpine:3.20', runner: { command: ['/bin/ash', '-c', SH_RUNNER_SOURCE] } };
  */
 export const SH_RUNNER_SOURCE = `
-set -o pipefail
 scratch=/tmp/.agentnode-runner
 mkdir -p "$scratch" || exit 70
+[ -p "$scratch/out" ] || mkfifo "$scratch/out" || exit 70
 cd "\${AGENTNODE_WORKDIR:-/tmp}" || exit 70
 if [ -n "\${LC_ALL+set}" ]; then agentnode_lc_all=$LC_ALL; fi
 LC_ALL=C
@@ -74,18 +76,20 @@ while IFS=' ' read -r kind id a b c rest; do
     ;;
   call)
     [ -d "$scratch" ] || mkdir -p "$scratch" || exit 70
+    [ -p "$scratch/out" ] || mkfifo "$scratch/out" || exit 70
     read_exact "$a" "$scratch/code"
     read_exact "$b" "$scratch/in"
     cap=$((c + 1))
     : > "$scratch/err"
     printf 'stream %s %s\\n' "$id" "$token"
+    head -c "$cap" < "$scratch/out" &
     (
-      set +o pipefail
       unset token
       if [ -n "\${agentnode_lc_all+set}" ]; then LC_ALL=$agentnode_lc_all; else unset LC_ALL; fi
       . "$scratch/code"
-    ) < "$scratch/in" 2> "$scratch/err" | head -c "$cap"
+    ) < "$scratch/in" > "$scratch/out" 2> "$scratch/err"
     status=$?
+    wait $!
     printf '%s' "$token"
     if [ ! -f "$scratch/err" ]; then
       mkdir -p "$scratch" || exit 70
