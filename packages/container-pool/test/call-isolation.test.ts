@@ -60,4 +60,49 @@ describe.skipIf(!hasDocker)('ContainerPool.run isolation between calls', () => {
     expect(later.output).toBe('later');
     expect(later.stderr).toBe('');
   });
+
+  it('captures output of a node child with inherited stdio', async () => {
+    const pool = pools.create();
+    const child = "console.log('child out'); console.error('child err')";
+    const result = await pool.run(node, {
+      code: `console.log('before');
+        require('node:child_process').execFileSync(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'inherit' });
+        console.log('after');`,
+    });
+    const next = await pool.run(node, { code: "return 'next'" });
+
+    expect(result.output).toBe('before\nchild out\nafter\n');
+    expect(result.stderr).toBe('child err\n');
+    expect(next.containerId).toBe(result.containerId);
+    expect(next.output).toBe('next');
+  });
+
+  it('gives a node child no access to requests', async () => {
+    const pool = pools.create();
+    const child =
+      "let text = ''; process.stdin.on('data', (chunk) => { text += chunk; }).on('end', () => console.log(JSON.stringify(text)))";
+    const reader = await pool.run(node, {
+      code: `const { status } = require('node:child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'inherit' });
+        process.stdin.on('data', () => {});
+        return 'exit ' + status;`,
+    });
+    const next = await pool.run(node, { code: "return 'next'", input: 'call 1 2 3 4' });
+
+    expect(reader.output).toBe('""\nexit 0');
+    expect(next.containerId).toBe(reader.containerId);
+    expect(next.output).toBe('next');
+  });
+
+  it('cuts node child output at the limit', async () => {
+    const pool = pools.create();
+    const child = "process.stdout.write('x'.repeat(100000))";
+    const result = await pool
+      .run(node, {
+        code: `require('node:child_process').execFileSync(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'inherit' });`,
+        maxOutputBytes: 1000,
+      })
+      .catch((error: unknown) => error);
+
+    expect(result).toMatchObject({ code: 'OUTPUT_LIMIT' });
+  });
 });

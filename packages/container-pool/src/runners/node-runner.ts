@@ -9,7 +9,9 @@
  *   as JSON;
  * - `exit(code)` ends the call with that exit code; a thrown error ends it with exit code 1
  *   and its stack on stderr;
- * - `require` loads Node.js built-ins and modules present in the image.
+ * - `require` loads Node.js built-ins and modules present in the image;
+ * - child processes that inherit stdio write into the call's stdout and stderr and read
+ *   `/dev/null`, because the protocol runs on descriptors reopened through `/proc/self/fd`.
  *
  * Calls share the process, so globals and module state persist between calls in the same
  * container. Use one-shot mode where a call needs a pristine process. Output is tied to its
@@ -28,9 +30,45 @@
  * const spec = { image: 'node:20-slim', runner: { command: ['node', '--max-old-space-size=256', '-e', NODE_RUNNER_SOURCE] } };
  */
 export const NODE_RUNNER_SOURCE = String.raw`'use strict';
-const writeProtocol = process.stdout.write.bind(process.stdout);
-const writeDiagnostic = process.stderr.write.bind(process.stderr);
+const fs = require('node:fs');
+const net = require('node:net');
 const { AsyncLocalStorage } = require('node:async_hooks');
+
+// Child processes inherit descriptors 0 to 2, so the protocol moves to descriptors of its
+// own, where a child with stdio 'inherit' can neither read requests nor write responses.
+// Descriptor 0 becomes /dev/null. Descriptors 1 and 2 become unlinked files, and the runner
+// adds their new bytes to the running call's output. Nothing else opens a descriptor yet,
+// so each open below takes the lowest free one, which is the one just closed.
+const requestFd = fs.openSync('/proc/self/fd/0', 'r');
+const responseFd = fs.openSync('/proc/self/fd/1', 'w');
+const diagnosticFd = fs.openSync('/proc/self/fd/2', 'w');
+const childOutput = { stdout: { fd: 1, position: 0 }, stderr: { fd: 2, position: 0 } };
+const childOutputPath = '/tmp/.agentnode-node-runner-' + process.pid;
+for (const [fd, open] of [
+  [0, () => fs.openSync('/dev/null', 'r')],
+  [1, () => fs.openSync(childOutputPath, 'a+', 0o600)],
+  [2, () => fs.openSync(childOutputPath + '-err', 'a+', 0o600)],
+]) {
+  fs.closeSync(fd);
+  if (open() !== fd) {
+    fs.writeSync(diagnosticFd, 'agentnode runner: could not reopen descriptor ' + fd + '\n');
+    process.exit(70);
+  }
+}
+fs.unlinkSync(childOutputPath);
+fs.unlinkSync(childOutputPath + '-err');
+
+function writeProtocol(bytes) {
+  const buffer = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+  for (let written = 0; written < buffer.length; ) {
+    written += fs.writeSync(responseFd, buffer, written);
+  }
+}
+
+function writeDiagnostic(text) {
+  fs.writeSync(diagnosticFd, text);
+}
+
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
 const compiled = new Map();
 const callContext = new AsyncLocalStorage();
@@ -46,6 +84,11 @@ function append(target, stream, chunk, encoding) {
   // Output of a call that already returned (from a late timer, say) belongs to no running
   // call; it is dropped so that it cannot reach the call running now.
   if (target === undefined || target !== capture) return;
+  collectChildOutput(stream);
+  appendBytes(stream, chunk, encoding);
+}
+
+function appendBytes(stream, chunk, encoding) {
   const bytes = Buffer.isBuffer(chunk)
     ? chunk
     : chunk instanceof Uint8Array
@@ -66,6 +109,35 @@ function patchedWrite(stream) {
     return true;
   };
 }
+const readBuffer = Buffer.alloc(65536);
+
+// Moves new bytes that child processes wrote to descriptor 1 or 2 into the running call's
+// output, so that they keep their place among the call's own writes.
+function collectChildOutput(stream) {
+  const file = childOutput[stream];
+  for (;;) {
+    if (capture[stream + 'Bytes'] >= capture.maxBytes) {
+      const size = fs.fstatSync(file.fd).size;
+      if (size > file.position) capture[stream + 'Truncated'] = true;
+      file.position = size;
+      return;
+    }
+    const read = fs.readSync(file.fd, readBuffer, 0, readBuffer.length, file.position);
+    if (read === 0) return;
+    file.position += read;
+    appendBytes(stream, Buffer.from(readBuffer.subarray(0, read)));
+  }
+}
+
+// Empties both files at the start of a call, then skips bytes that a child still running from
+// an earlier call wrote since.
+function resetChildOutput() {
+  for (const file of Object.values(childOutput)) {
+    if (file.position > 0) fs.ftruncateSync(file.fd, 0);
+    file.position = fs.fstatSync(file.fd).size;
+  }
+}
+
 process.stdout.write = patchedWrite('stdout');
 process.stderr.write = patchedWrite('stderr');
 
@@ -90,6 +162,7 @@ async function call(id, code, input, maxBytes) {
     stderr: [], stderrBytes: 0, stderrTruncated: false,
   };
   const own = capture;
+  resetChildOutput();
   let exitCode = 0;
   try {
     const fn = compile(code.toString('utf8'));
@@ -104,6 +177,8 @@ async function call(id, code, input, maxBytes) {
       append(own, 'stderr', (error instanceof Error ? error.stack : String(error)) + '\n');
     }
   }
+  collectChildOutput('stdout');
+  collectChildOutput('stderr');
   const done = capture;
   capture = undefined;
   const header = ['result', id, exitCode, done.stdoutBytes, done.stderrBytes,
@@ -153,9 +228,10 @@ process.on('unhandledRejection', (reason) => {
 });
 if (process.env.AGENTNODE_WORKDIR) process.chdir(process.env.AGENTNODE_WORKDIR);
 
-process.stdin.on('data', (chunk) => {
+const requests = new net.Socket({ fd: requestFd, readable: true, writable: false });
+requests.on('data', (chunk) => {
   buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
   void drain();
 });
-process.stdin.on('end', () => process.exit(0));
+requests.on('end', () => process.exit(0));
 `;
