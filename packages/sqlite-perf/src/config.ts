@@ -93,6 +93,12 @@ export interface DatabaseConfig {
    * @default 0
    */
   readonly readerThreads?: number;
+  /**
+   * Heap limit of each reader worker (V8's old generation), in MiB. A query whose result
+   * does not fit fails with `WORKER_FAILED` and the worker is replaced, instead of the
+   * result growing the process without bound. Unset leaves Node.js's own limit.
+   */
+  readonly readerThreadHeapMb?: number;
   /** Prepared statements cached per connection (LRU by SQL text). @default 256 */
   readonly statementCacheSize?: number;
   /** How integers are read back, unless a call sets `integers` itself. @default 'number' */
@@ -132,6 +138,7 @@ export interface ResolvedDatabaseConfig {
   readonly idleTimeoutMs: number;
   readonly connectionLifetimeMs: number;
   readonly readerThreads: number;
+  readonly readerThreadHeapMb: number | undefined;
   readonly statementCacheSize: number;
   readonly integers: IntegerMode;
   readonly busyRetries: number;
@@ -162,6 +169,7 @@ const CONFIG_KEYS: readonly string[] = [
   'idleTimeoutMs',
   'connectionLifetimeMs',
   'readerThreads',
+  'readerThreadHeapMb',
   'statementCacheSize',
   'integers',
   'busyRetries',
@@ -236,6 +244,7 @@ export function resolveConfig(
     idleTimeoutMs: config.idleTimeoutMs ?? 60_000,
     connectionLifetimeMs: config.connectionLifetimeMs ?? 300_000,
     readerThreads: config.readerThreads ?? 0,
+    readerThreadHeapMb: config.readerThreadHeapMb,
     statementCacheSize: config.statementCacheSize ?? 256,
     integers: config.integers ?? 'number',
     busyRetries: config.busyRetries ?? 10,
@@ -305,6 +314,12 @@ function validate(config: ResolvedDatabaseConfig, inMemory: boolean): void {
   wholeNumber('readerThreads', config.readerThreads, 0);
   if (inMemory && config.readerThreads > 0) {
     throw invalid('readerThreads', config.readerThreads, 'must be 0 for a :memory: database');
+  }
+  if (config.readerThreadHeapMb !== undefined) {
+    wholeNumber('readerThreadHeapMb', config.readerThreadHeapMb, 16);
+    if (config.readerThreads === 0) {
+      throw invalid('readerThreadHeapMb', config.readerThreadHeapMb, 'needs readerThreads > 0');
+    }
   }
   wholeNumber('statementCacheSize', config.statementCacheSize, 1);
   oneOf('integers', config.integers, ['number', 'bigint']);

@@ -500,6 +500,7 @@ export class Database {
       // connection reports it but cannot set it.
       pragmaStatements: this.#pragmaStatements.filter((s) => !s.startsWith('journal_mode')),
       statementCacheSize: this.config.statementCacheSize,
+      heapMb: this.config.readerThreadHeapMb,
       nextConnectionId: () => this.#nextConnectionId++,
       onWorkerFailed: (error) => {
         this.#replaced++;
@@ -608,7 +609,15 @@ export class Database {
     params: SqlParameters | undefined,
     options: QueryOptions | undefined,
   ): Promise<unknown> {
-    return this.#workers!.query(
+    const workers = this.#workers!;
+    if (workers.size === 0) {
+      // Every worker failed and waits to restart, so a main-thread reader serves meanwhile.
+      return this.#readers.read((connection) =>
+        op === 'all' ? connection.all(sql, params, options) : connection.get(sql, params, options),
+      );
+    }
+
+    return workers.query(
       op,
       sql,
       params === undefined ? undefined : toBindable(params, sql),

@@ -13,6 +13,8 @@ export interface WorkerReadersInit {
   readonly path: string;
   readonly pragmaStatements: readonly string[];
   readonly statementCacheSize: number;
+  /** V8 old-generation heap limit of each worker, in MiB; Node.js's default when unset. */
+  readonly heapMb: number | undefined;
   /** Returns a fresh connection id for a (re)started worker. */
   readonly nextConnectionId: () => number;
   /** Called when a worker exits unexpectedly and is replaced. */
@@ -170,6 +172,8 @@ export class WorkerReaders {
         brokenCodePrefixes: BROKEN_CODE_PREFIXES,
         connectionId,
       },
+      resourceLimits:
+        this.#init.heapMb === undefined ? undefined : { maxOldGenerationSizeMb: this.#init.heapMb },
     });
     // An idle worker must not keep the process alive; #send refs it while a query runs.
     worker.unref();

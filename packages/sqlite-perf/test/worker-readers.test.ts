@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { isSqlitePerfError } from '../src/index';
+import { type Database, isSqlitePerfError } from '../src/index';
 import { openTemp, rejectionOf } from './helpers';
+
+/** 200 rows of 1 MB strings: far more than a 16 MiB worker heap holds, and quick to fail. */
+const TOO_BIG_FOR_16_MIB =
+  'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 200) ' +
+  "SELECT x, printf('%.*c', 1000000, 'x') AS filler FROM n";
+
+async function workersUp(db: Database): Promise<void> {
+  while (db.stats().workers.size === 0) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 async function workerDb(threads = 2) {
   const db = openTemp({ readerThreads: threads });
@@ -102,5 +113,67 @@ describe('reader workers', () => {
     const { openDatabase } = await import('../src/index');
 
     expect(() => openDatabase(':memory:', { readerThreads: 1 })).toThrow(/readerThreads/);
+  });
+
+  it('replaces a worker that runs out of heap', async () => {
+    const warnings: string[] = [];
+    const ignore = () => {};
+    const logger = {
+      debug: ignore,
+      info: ignore,
+      error: ignore,
+      warn: (message: string) => warnings.push(message),
+    };
+    const db = openTemp({ readerThreads: 1, readerThreadHeapMb: 16, logger });
+
+    const error = await rejectionOf(db.query(TOO_BIG_FOR_16_MIB));
+    // Served by a main-thread reader while the worker restarts, or by the new worker.
+    const after = await db.queryOne<{ one: number }>('SELECT 1 AS one');
+    await workersUp(db);
+    const fromNewWorker = await db.queryOne<{ two: number }>('SELECT 2 AS two');
+
+    expect(isSqlitePerfError(error) && error.code).toBe('WORKER_FAILED');
+    expect((error as Error).message).toMatch(/memory limit/);
+    expect(after).toEqual({ one: 1 });
+    expect(fromNewWorker).toEqual({ two: 2 });
+    expect(db.stats().workers).toMatchObject({ size: 1, inFlight: 0 });
+    expect(warnings).toEqual([
+      expect.stringMatching(/reader worker of .* failed and was replaced/),
+    ]);
+  });
+
+  it('reads on the main thread while workers restart', async () => {
+    const db = openTemp({ readerThreads: 1, readerThreadHeapMb: 16 });
+    await db.write((tx) => tx.exec('CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7)'));
+
+    // A worker that fails within a second of starting restarts only after a delay, so a
+    // second failure right after a restart leaves no worker for that second.
+    for (let attempt = 0; attempt < 10 && db.stats().workers.size > 0; attempt++) {
+      await rejectionOf(db.query(TOO_BIG_FOR_16_MIB));
+    }
+    const completedBefore = db.stats().workers.completed;
+    const workersWhileRead = db.stats().workers.size;
+    const rows = await db.query('SELECT x FROM t');
+    const kyselyRows = await db
+      .kysely<{ t: { x: number } }>()
+      .selectFrom('t')
+      .select('x')
+      .execute();
+
+    expect(workersWhileRead).toBe(0);
+    expect(rows).toEqual([{ x: 7 }]);
+    expect(kyselyRows).toEqual([{ x: 7 }]);
+    expect(db.stats().workers.completed).toBe(completedBefore);
+  });
+
+  it('rejects readerThreadHeapMb without reader threads', async () => {
+    const { openDatabase } = await import('../src/index');
+
+    expect(() => openDatabase(':memory:', { readerThreadHeapMb: 64 })).toThrow(
+      /readerThreadHeapMb.*needs readerThreads > 0/,
+    );
+    expect(() => openTemp({ readerThreads: 1, readerThreadHeapMb: 8 })).toThrow(
+      /readerThreadHeapMb.*>= 16/,
+    );
   });
 });
