@@ -157,7 +157,7 @@ export class DatabaseMetrics {
     });
     registry.counter({
       name: 'agentnode_db_statement_cache_lookups_total',
-      help: 'Prepared-statement cache lookups on main-thread connections, by result (hit, miss).',
+      help: 'Prepared-statement cache lookups on every connection, reader workers included, by result (hit, miss).',
       labelNames: ['database', 'result'],
       collect(this: Counter<'database' | 'result'>) {
         this.reset();

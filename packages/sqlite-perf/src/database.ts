@@ -45,7 +45,7 @@ export interface DatabaseStats {
   readonly writeQueueDepth: number;
   /** Transactions restarted after `SQLITE_BUSY`/`SQLITE_LOCKED`. */
   readonly busyRetries: number;
-  /** Main-thread statement cache lookups; `hitRate` is hits / lookups (0 before any lookup). */
+  /** Statement cache lookups on every connection; `hitRate` is hits / lookups (0 before any lookup). */
   readonly statementCache: {
     readonly hits: number;
     readonly misses: number;
@@ -500,6 +500,7 @@ export class Database {
       // connection reports it but cannot set it.
       pragmaStatements: this.#pragmaStatements.filter((s) => !s.startsWith('journal_mode')),
       statementCacheSize: this.config.statementCacheSize,
+      cacheCounters: this.#cacheCounters,
       heapMb: this.config.readerThreadHeapMb,
       nextConnectionId: () => this.#nextConnectionId++,
       onWorkerFailed: (error) => {

@@ -11,6 +11,9 @@ const BROKEN_PREFIXES = workerData.brokenCodePrefixes;
 
 let database;
 let statements;
+// Whether the current message's statement came from the cache (true) or was prepared
+// (false). It stays undefined when no statement was looked up. The main thread counts it.
+let cached;
 
 // Opens the connection. A failure is reported to the query that needed it, and the
 // next query tries again, so a missing file never crashes the worker in a loop.
@@ -37,6 +40,7 @@ function close() {
 
 function prepare(sql) {
   let statement = statements.get(sql);
+  cached = statement !== undefined;
   if (statement !== undefined) {
     statements.delete(sql);
     statements.set(sql, statement);
@@ -177,9 +181,10 @@ try {
   // Reported to the first query instead, which opens again.
 }
 parentPort.on('message', (message) => {
+  cached = undefined;
   try {
     const { value, transfer } = handle(message);
-    parentPort.postMessage({ id: message.id, ok: true, value }, transfer);
+    parentPort.postMessage({ id: message.id, ok: true, value, cached }, transfer);
   } catch (error) {
     const broken = isBroken(error);
     if (broken) {
@@ -189,6 +194,7 @@ parentPort.on('message', (message) => {
     parentPort.postMessage({
       id: message.id,
       ok: false,
+      cached,
       error: {
         name: error?.name,
         message: String(error?.message ?? error),

@@ -5,6 +5,7 @@ import { BROKEN_CODE_PREFIXES, SqlitePerfError, wrapSqliteError } from './errors
 import type { SqlParameters } from './integers';
 import type { ConnectionPragmas } from './pragmas';
 import { ReadGate } from './read-gate';
+import type { StatementCacheCounters } from './statement-cache';
 import { closedError } from './writer-queue';
 
 /** Settings of the worker readers. */
@@ -13,7 +14,9 @@ export interface WorkerReadersInit {
   readonly path: string;
   readonly pragmaStatements: readonly string[];
   readonly statementCacheSize: number;
-  /** V8 old-generation heap limit of each worker, in MiB; Node.js's default when unset. */
+  /** Statement cache lookups, shared with the main-thread connections. */
+  readonly cacheCounters: StatementCacheCounters;
+  /** V8 old-generation heap limit of each worker, in MiB. Unset keeps Node.js's default. */
   readonly heapMb: number | undefined;
   /** Returns a fresh connection id for a (re)started worker. */
   readonly nextConnectionId: () => number;
@@ -48,6 +51,8 @@ interface WorkerResponse {
   readonly id: number;
   readonly ok: boolean;
   readonly value?: unknown;
+  /** Whether the statement came from the worker's cache. Unset when none was looked up. */
+  readonly cached?: boolean;
   readonly error?: { name?: string; message: string; code?: string; broken: boolean };
 }
 
@@ -225,6 +230,11 @@ export class WorkerReaders {
       return;
     }
     this.#finish(thread, response.id);
+    if (response.cached === true) {
+      this.#init.cacheCounters.hits++;
+    } else if (response.cached === false) {
+      this.#init.cacheCounters.misses++;
+    }
     if (response.ok) {
       request.resolve(response.value);
     } else {

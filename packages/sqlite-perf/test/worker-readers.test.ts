@@ -57,6 +57,20 @@ describe('reader workers', () => {
     }
   });
 
+  it('counts worker statement cache lookups', async () => {
+    const db = await workerDb(1);
+    const before = db.stats().statementCache;
+
+    for (let round = 0; round < 3; round++) {
+      await db.query('SELECT id FROM files WHERE id = ?', [round]);
+    }
+    await rejectionOf(db.query('SELECT nope FROM files'));
+    const after = db.stats().statementCache;
+
+    expect(after.misses - before.misses).toBe(2);
+    expect(after.hits - before.hits).toBe(2);
+  });
+
   it('returns BLOBs intact', async () => {
     const db = await workerDb(1);
     const body = Buffer.from(Array.from({ length: 70_000 }, (_, index) => index % 251));
