@@ -46,7 +46,12 @@ export interface ConnectionInit {
   readonly cacheCounters: StatementCacheCounters;
   /** Incremented by the database when its file is replaced; older connections are stale. */
   readonly generation: number;
+  /** Age in ms after which {@link Connection.expired} turns true. Unset means never. */
+  readonly lifetimeMs?: number;
 }
+
+/** Maximum delay `setTimeout` accepts (about 24.8 days). A longer lifetime is cut to it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * One SQLite connection with its statement cache. Write callbacks get the writer's,
@@ -72,6 +77,10 @@ export class Connection {
   // cache so they neither evict user statements nor inflate its hit rate.
   readonly #control = new Map<string, BetterSqlite3.Statement>();
   #broken = false;
+  // Set by a timer rather than computed from the clock, so checking it on every
+  // acquire costs a field read.
+  #expired = false;
+  #lifetimeTimer: NodeJS.Timeout | undefined;
   // Mirrors the handle's `open` flag, which is a native accessor and costs more to
   // read on every acquire. Only close() below closes the handle.
   #closed = false;
@@ -98,6 +107,18 @@ export class Connection {
       init.cacheCounters,
     );
     this.openedAt = Date.now();
+    if (init.lifetimeMs !== undefined) {
+      const expire = () => {
+        this.#expired = true;
+      };
+      this.#lifetimeTimer = setTimeout(expire, Math.min(init.lifetimeMs, MAX_TIMER_MS));
+      this.#lifetimeTimer.unref();
+    }
+  }
+
+  /** Whether the connection outlived its `lifetimeMs` and should be replaced. */
+  get expired(): boolean {
+    return this.#expired;
   }
 
   /** Whether the connection is open and has not failed for good. */
@@ -270,6 +291,7 @@ export class Connection {
 
   /** Closes the connection. Safe to call twice. */
   close(): void {
+    clearTimeout(this.#lifetimeTimer);
     this.#statements.clear();
     this.#control.clear();
     this.#closed = true;

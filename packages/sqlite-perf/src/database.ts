@@ -531,9 +531,7 @@ export class Database {
     return new ReaderPool({
       create: () => this.#open('reader'),
       isFresh: (connection) =>
-        connection.usable &&
-        connection.generation === this.#generation &&
-        Date.now() - connection.openedAt < this.config.connectionLifetimeMs,
+        connection.usable && !connection.expired && connection.generation === this.#generation,
       minReaders: this.config.minReaders,
       maxReaders: this.config.maxReaders,
       acquireTimeoutMs: this.config.acquireTimeoutMs,
@@ -565,6 +563,7 @@ export class Database {
       integers: this.config.integers,
       cacheCounters: this.#cacheCounters,
       generation: this.#generation,
+      lifetimeMs: role === 'reader' ? this.config.connectionLifetimeMs : undefined,
     });
   }
 

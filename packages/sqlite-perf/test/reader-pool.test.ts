@@ -116,6 +116,21 @@ describe('db.read', () => {
     expect(db.stats().connectionsReplaced).toBe(1);
   });
 
+  it('replaces a reader past connectionLifetimeMs', async () => {
+    const db = openTemp({ maxReaders: 1, connectionLifetimeMs: 100 });
+    const firstId = await db.read((conn) => conn.id);
+    const sameId = await db.read((conn) => conn.id);
+
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const replacementId = await db.read((conn) => conn.id);
+    const reusedId = await db.read((conn) => conn.id);
+
+    expect(sameId).toBe(firstId);
+    expect(replacementId).not.toBe(firstId);
+    expect(reusedId).toBe(replacementId);
+    expect(db.stats().connectionsReplaced).toBe(1);
+  });
+
   it('closes while a reader is still being opened', async () => {
     const db = openTemp();
     // The first read has no spare reader, so it waits while tarn opens one.
