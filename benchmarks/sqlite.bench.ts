@@ -146,16 +146,44 @@ async function compareCore(
     options,
   );
 
+  const rawSelectOneSubject = {
+    name: 'raw better-sqlite3 prepared SELECT 1',
+    batch: QUERY_BATCH,
+    fn() {
+      for (let i = 0; i < QUERY_BATCH; i++) {
+        rawSelectOne.get();
+      }
+    },
+  };
   const acquire = await compare(
     {
       area: AREA,
-      operation: 'connection pool get',
+      operation: 'connection get, synchronous (db.readSync)',
       claimedAfter: '5 ms',
       ...atMost(1.3),
-      note: 'reader acquire + release around SELECT 1; the raw baseline holds one open connection',
+      note: 'SELECT 1 through db.readSync, which uses a connection kept for synchronous reads, not the pool; the raw baseline holds one open connection',
     },
     {
-      name: 'agentnode db.read(SELECT 1)',
+      name: 'agentnode db.readSync(SELECT 1)',
+      batch: QUERY_BATCH,
+      fn() {
+        for (let i = 0; i < QUERY_BATCH; i++) {
+          db.readSync((conn) => conn.get('SELECT 1 AS one'));
+        }
+      },
+    },
+    rawSelectOneSubject,
+    options,
+  );
+  const asyncAcquire = await compare(
+    {
+      area: AREA,
+      operation: 'connection pool get, awaited (db.read)',
+      claimedAfter: '5 ms',
+      note: 'SELECT 1 through await db.read: pool spare or tarn acquire, release and one promise per read; no target of its own',
+    },
+    {
+      name: 'agentnode await db.read(SELECT 1)',
       batch: QUERY_BATCH,
       async fn() {
         for (let i = 0; i < QUERY_BATCH; i++) {
@@ -163,19 +191,11 @@ async function compareCore(
         }
       },
     },
-    {
-      name: 'raw better-sqlite3 prepared SELECT 1',
-      batch: QUERY_BATCH,
-      fn() {
-        for (let i = 0; i < QUERY_BATCH; i++) {
-          rawSelectOne.get();
-        }
-      },
-    },
+    rawSelectOneSubject,
     options,
   );
 
-  return [single, batch, indexed, acquire];
+  return [single, batch, indexed, acquire, asyncAcquire];
 }
 
 async function compareKysely(db: Database, options: SuiteOptions): Promise<BenchRow> {

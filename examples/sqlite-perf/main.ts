@@ -43,6 +43,12 @@ try {
   const { n } = (await db.queryOne<{ n: bigint }>('SELECT count(*) AS n FROM jobs'))!;
   console.log(`rows after two concurrent writers: ${n}`);
 
+  // readSync returns at once, without a promise: for hot paths and synchronous code.
+  const done = db.readSync((conn) =>
+    conn.get<{ n: bigint }>("SELECT count(*) AS n FROM jobs WHERE state = 'done'"),
+  );
+  console.log(`done jobs (readSync): ${done?.n}`);
+
   // A value past 2^53 round-trips exactly as a bigint; the same value as a JS
   // number is rejected instead of being rounded.
   const huge = 2n ** 62n + 1n;

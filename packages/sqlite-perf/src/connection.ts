@@ -5,12 +5,17 @@ import {
   hasUnsafeNumber,
   narrowRow,
   narrowRows,
+  rowHasUnsafeNumber,
   type SqlParameters,
   toBindable,
   toNumberIfSafe,
 } from './integers';
 import { applyPragmas, type ConnectionPragmas, type ConnectionRole, readPragmas } from './pragmas';
-import { StatementCache, type StatementCacheCounters } from './statement-cache';
+import {
+  type CachedStatement,
+  StatementCache,
+  type StatementCacheCounters,
+} from './statement-cache';
 
 /** Per-call options of a query. */
 export interface QueryOptions {
@@ -145,8 +150,8 @@ export class Connection {
    * await db.write((tx) => tx.run('INSERT INTO t (id) VALUES (?)', [1]));
    */
   run(sql: string, params?: SqlParameters): RunResult {
-    const statement = this.#prepare(sql);
-    statement.safeIntegers(true);
+    const cached = this.#prepare(sql);
+    const statement = useSafeIntegers(cached, true);
     try {
       const result =
         params === undefined ? statement.run() : statement.run(toBindable(params, sql));
@@ -162,11 +167,24 @@ export class Connection {
     params?: SqlParameters,
     options?: QueryOptions,
   ): T | undefined {
-    const statement = this.#prepareQuery(sql);
+    const cached = this.#prepareQuery(sql);
     const bound = params === undefined ? undefined : toBindable(params, sql);
-    const rows = this.#read(statement, sql, bound, options?.integers ?? this.#integers, 'get');
+    const mode = options?.integers ?? this.#integers;
+    // The same two-step read as #read, for one row without an array around it.
+    const fast = mode === 'number' && cached.readonly;
+    const row = this.#fetchOne(useSafeIntegers(cached, !fast), sql, bound);
+    if (row === undefined) {
+      return undefined;
+    }
+    if (!fast) {
+      return narrowRow(row as T, mode, sql);
+    }
+    if (rowHasUnsafeNumber(row)) {
+      const exact = this.#fetchOne(useSafeIntegers(cached, true), sql, bound);
+      return exact === undefined ? undefined : narrowRow(exact as T, mode, sql);
+    }
 
-    return rows[0] as T | undefined;
+    return row as T;
   }
 
   /** Runs a query and returns every row. */
@@ -178,7 +196,7 @@ export class Connection {
     const statement = this.#prepareQuery(sql);
     const bound = params === undefined ? undefined : toBindable(params, sql);
 
-    return this.#read(statement, sql, bound, options?.integers ?? this.#integers, 'all') as T[];
+    return this.#read(statement, sql, bound, options?.integers ?? this.#integers) as T[];
   }
 
   /**
@@ -192,10 +210,9 @@ export class Connection {
     params?: SqlParameters,
     options?: QueryOptions,
   ): Generator<T, void, undefined> {
-    const statement = this.#prepareQuery(sql);
     const mode = options?.integers ?? this.#integers;
     // A row already yielded cannot be read again, so iteration always reads exactly.
-    statement.safeIntegers(true);
+    const statement = useSafeIntegers(this.#prepareQuery(sql), true);
     let rows: IterableIterator<unknown>;
     try {
       rows =
@@ -226,13 +243,13 @@ export class Connection {
     params?: SqlParameters,
     options?: QueryOptions,
   ): ExecuteResult<T> {
-    const statement = this.#prepare(sql);
+    const cached = this.#prepare(sql);
     const bound = params === undefined ? undefined : toBindable(params, sql);
-    if (statement.reader) {
+    if (cached.reader) {
       const mode = options?.integers ?? this.#integers;
-      return { rows: this.#read(statement, sql, bound, mode, 'all') as T[] };
+      return { rows: this.#read(cached, sql, bound, mode) as T[] };
     }
-    statement.safeIntegers(true);
+    const statement = useSafeIntegers(cached, true);
     try {
       const result = bound === undefined ? statement.run() : statement.run(bound);
       return {
@@ -300,7 +317,7 @@ export class Connection {
     }
   }
 
-  #prepare(sql: string): BetterSqlite3.Statement {
+  #prepare(sql: string): CachedStatement {
     if (typeof sql !== 'string' || sql.length === 0) {
       throw new SqlitePerfError(
         'INVALID_ARGUMENT',
@@ -322,21 +339,18 @@ export class Connection {
    * (a RETURNING clause) must not run twice and always reads exactly.
    */
   #read(
-    statement: BetterSqlite3.Statement,
+    cached: CachedStatement,
     sql: string,
     bound: SqlParameters | undefined,
     mode: IntegerMode,
-    op: 'get' | 'all',
   ): unknown[] {
-    const fast = mode === 'number' && statement.readonly;
-    statement.safeIntegers(!fast);
-    let rows = this.#fetch(statement, sql, bound, op);
+    const fast = mode === 'number' && cached.readonly;
+    let rows = this.#fetch(useSafeIntegers(cached, !fast), sql, bound);
     if (!fast) {
       return narrowRows(rows, mode, sql);
     }
     if (hasUnsafeNumber(rows)) {
-      statement.safeIntegers(true);
-      rows = narrowRows(this.#fetch(statement, sql, bound, op), mode, sql);
+      rows = narrowRows(this.#fetch(useSafeIntegers(cached, true), sql, bound), mode, sql);
     }
 
     return rows;
@@ -346,20 +360,27 @@ export class Connection {
     statement: BetterSqlite3.Statement,
     sql: string,
     bound: SqlParameters | undefined,
-    op: 'get' | 'all',
   ): unknown[] {
     try {
-      if (op === 'all') {
-        return bound === undefined ? statement.all() : statement.all(bound);
-      }
-      const row = bound === undefined ? statement.get() : statement.get(bound);
-      return row === undefined ? [] : [row];
+      return bound === undefined ? statement.all() : statement.all(bound);
     } catch (error) {
       throw this.#fail(error, sql);
     }
   }
 
-  #prepareQuery(sql: string): BetterSqlite3.Statement {
+  #fetchOne(
+    statement: BetterSqlite3.Statement,
+    sql: string,
+    bound: SqlParameters | undefined,
+  ): unknown {
+    try {
+      return bound === undefined ? statement.get() : statement.get(bound);
+    } catch (error) {
+      throw this.#fail(error, sql);
+    }
+  }
+
+  #prepareQuery(sql: string): CachedStatement {
     const statement = this.#prepare(sql);
     if (!statement.reader) {
       throw new SqlitePerfError(
@@ -379,4 +400,14 @@ export class Connection {
 
     return wrapSqliteError(error, sql);
   }
+}
+
+/** Sets `safeIntegers` on the statement when it differs from the last setting, and returns it. */
+function useSafeIntegers(cached: CachedStatement, safe: boolean): BetterSqlite3.Statement {
+  if (cached.safeIntegers !== safe) {
+    cached.statement.safeIntegers(safe);
+    cached.safeIntegers = safe;
+  }
+
+  return cached.statement;
 }

@@ -102,6 +102,8 @@ export class Database {
   #generation = 0;
   #busyRetries = 0;
   #replaced = 0;
+  /** The connection of {@link readSync}, opened on first use. */
+  #syncReader: Connection | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(path: string, config: DatabaseConfig = {}) {
@@ -190,6 +192,44 @@ export class Database {
     }
 
     return this.#timed('read', this.#readers.read(callback));
+  }
+
+  /**
+   * Runs `callback` at once on a read connection kept for synchronous reads and returns
+   * its result: no promise, no pool. Use it on hot paths and in synchronous code, and
+   * `read` for callbacks that await. The connection is opened on first use, gets the same
+   * pragmas and is replaced like a pooled reader. Throws `POOL_CLOSED` once the database
+   * is closing, and `INVALID_ARGUMENT` when the callback returns a promise.
+   *
+   * @example
+   * import { openDatabase } from '@agentnode/sqlite-perf';
+   * const db = openDatabase('app.db');
+   * const queued = db.readSync((conn) => conn.get<{ n: number }>('SELECT count(*) AS n FROM jobs'));
+   */
+  readSync<T>(callback: (connection: Connection) => T): T {
+    if (this.closed) {
+      throw closedError('read');
+    }
+    if (typeof callback !== 'function') {
+      throw new SqlitePerfError(
+        'INVALID_ARGUMENT',
+        'Invalid readSync callback: must be a function.',
+      );
+    }
+    const connection = this.#syncReaderConnection();
+    if (!this.#metrics.enabled) {
+      return checkSyncResult(callback(connection));
+    }
+
+    const startedAt = process.hrtime.bigint();
+    try {
+      const result = checkSyncResult(callback(connection));
+      this.#metrics.observeQuery('read', 'ok', process.hrtime.bigint() - startedAt);
+      return result;
+    } catch (error) {
+      this.#metrics.observeQuery('read', 'error', process.hrtime.bigint() - startedAt);
+      throw error;
+    }
   }
 
   /**
@@ -396,6 +436,9 @@ export class Database {
     if (!this.#inMemory) {
       report.push(...(await this.#readerPragmas()));
     }
+    if (this.#syncReader?.usable) {
+      report.push(this.#syncReader.pragmas());
+    }
     if (this.#workers) {
       report.push(...(await this.#workers.pragmas()));
     }
@@ -442,6 +485,7 @@ export class Database {
     await readersClosed;
     await this.#workers?.close();
     this.#metrics.detach();
+    this.#syncReader?.close();
     this.#writer.close();
   }
 
@@ -567,6 +611,24 @@ export class Database {
     });
   }
 
+  #syncReaderConnection(): Connection {
+    if (this.#inMemory) {
+      return this.#writerConnection();
+    }
+    const current = this.#syncReader;
+    if (current?.usable && !current.expired && current.generation === this.#generation) {
+      return current;
+    }
+    if (current !== undefined) {
+      current.close();
+      this.#replaced++;
+      this.#metrics.countReplaced('reader');
+    }
+    this.#syncReader = this.#open('reader');
+
+    return this.#syncReader;
+  }
+
   #writerConnection(): Connection {
     if (this.#writer.usable) {
       return this.#writer;
@@ -683,4 +745,16 @@ function defaultName(path: string, inMemory: boolean): string {
     .slice(0, 64);
 
   return name.length > 0 ? name : 'database';
+}
+
+/** Returns `result`, or throws when a `readSync` callback returned a promise. */
+function checkSyncResult<T>(result: T): T {
+  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+    throw new SqlitePerfError(
+      'INVALID_ARGUMENT',
+      'Invalid readSync callback: it returned a promise; use db.read for a callback that awaits.',
+    );
+  }
+
+  return result;
 }

@@ -148,19 +148,28 @@ export function toNumberIfSafe(value: number | bigint): number | bigint {
  */
 export function hasUnsafeNumber(rows: readonly unknown[]): boolean {
   for (const row of rows) {
-    if (typeof row !== 'object' || row === null) {
-      continue;
+    if (rowHasUnsafeNumber(row)) {
+      return true;
     }
-    const record = row as Record<string, unknown>;
-    for (const key in record) {
-      const value = record[key];
-      if (
-        typeof value === 'number' &&
-        (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER) &&
-        Number.isInteger(value)
-      ) {
-        return true;
-      }
+  }
+
+  return false;
+}
+
+/** {@link hasUnsafeNumber} for one row. */
+export function rowHasUnsafeNumber(row: unknown): boolean {
+  if (typeof row !== 'object' || row === null) {
+    return false;
+  }
+  const record = row as Record<string, unknown>;
+  for (const key in record) {
+    const value = record[key];
+    if (
+      typeof value === 'number' &&
+      (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER) &&
+      Number.isInteger(value)
+    ) {
+      return true;
     }
   }
 

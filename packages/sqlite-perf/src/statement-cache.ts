@@ -6,6 +6,17 @@ export interface StatementCacheCounters {
   misses: number;
 }
 
+/** A prepared statement with the facts its connection checks on every use. */
+export interface CachedStatement {
+  readonly statement: BetterSqlite3.Statement;
+  /** `statement.reader`, read once: whether it returns rows. */
+  readonly reader: boolean;
+  /** `statement.readonly`, read once: whether it leaves the database unchanged. */
+  readonly readonly: boolean;
+  /** The last `safeIntegers` setting, so that an unchanged one is not set again. */
+  safeIntegers: boolean;
+}
+
 /**
  * Prepared statements of one connection, least recently used evicted first.
  *
@@ -17,7 +28,7 @@ export class StatementCache {
   readonly #maxSize: number;
   readonly #counters: StatementCacheCounters;
   // Map iteration order is insertion order, so the first key is the least recently used.
-  readonly #statements = new Map<string, BetterSqlite3.Statement>();
+  readonly #statements = new Map<string, CachedStatement>();
   #mostRecentSql: string | undefined;
 
   constructor(database: BetterSqlite3.Database, maxSize: number, counters: StatementCacheCounters) {
@@ -35,7 +46,7 @@ export class StatementCache {
    * Returns the cached statement for `sql`, preparing and caching it on a miss.
    * Throws what `prepare` throws for invalid SQL; nothing is cached then.
    */
-  get(sql: string): BetterSqlite3.Statement {
+  get(sql: string): CachedStatement {
     const cached = this.#statements.get(sql);
     if (cached !== undefined) {
       this.#counters.hits++;
@@ -51,7 +62,13 @@ export class StatementCache {
 
     this.#counters.misses++;
     // Callers set safeIntegers per call: it depends on the integer mode and the statement.
-    const statement = this.#database.prepare(sql);
+    const prepared = this.#database.prepare(sql);
+    const statement: CachedStatement = {
+      statement: prepared,
+      reader: prepared.reader,
+      readonly: prepared.readonly,
+      safeIntegers: false,
+    };
     this.#statements.set(sql, statement);
     this.#mostRecentSql = sql;
     if (this.#statements.size > this.#maxSize) {

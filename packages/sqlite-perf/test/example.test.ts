@@ -16,6 +16,7 @@ describe('examples/sqlite-perf', () => {
     expect(result.status).toBe(0);
     const lines = result.stdout;
     expect(lines).toContain('rows after two concurrent writers: 200');
+    expect(lines).toContain('done jobs (readSync): 132');
     expect(lines).toContain('64-bit size round-trips exactly: true');
     expect(lines).toContain('unsafe number rejected: UNSAFE_INTEGER');
     expect(lines).toContain('insertMany failed at row 130');

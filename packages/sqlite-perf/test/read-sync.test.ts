@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { isSqlitePerfError, openDatabase } from '../src/index';
+import { onCleanup, openTemp } from './helpers';
+
+function thrownBy(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to throw');
+}
+
+describe('db.readSync', () => {
+  it('returns rows a write committed', async () => {
+    const db = openTemp();
+    await db.write((tx) => tx.exec('CREATE TABLE jobs (id INTEGER PRIMARY KEY, state TEXT)'));
+    await db.insertMany('jobs', [
+      { id: 1, state: 'queued' },
+      { id: 2, state: 'done' },
+    ]);
+
+    const rows = db.readSync((conn) => conn.all('SELECT id FROM jobs ORDER BY id'));
+    const count = db.readSync((conn) => conn.get<{ n: number }>('SELECT count(*) AS n FROM jobs'));
+
+    expect(rows).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(count).toEqual({ n: 2 });
+  });
+
+  it('reuses one connection with the pragmas', async () => {
+    const db = openTemp();
+    const firstId = db.readSync((conn) => conn.id);
+    const secondId = db.readSync((conn) => conn.id);
+
+    const report = await db.pragmas();
+    const syncReader = report.find((entry) => entry.connectionId === firstId);
+
+    expect(secondId).toBe(firstId);
+    expect(syncReader).toMatchObject({ role: 'reader', journal_mode: 'wal', foreign_keys: 1 });
+  });
+
+  it('replaces its connection past connectionLifetimeMs', async () => {
+    const db = openTemp({ connectionLifetimeMs: 100 });
+    const firstId = db.readSync((conn) => conn.id);
+
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const laterId = db.readSync((conn) => conn.id);
+
+    expect(laterId).not.toBe(firstId);
+    expect(db.stats().connectionsReplaced).toBe(1);
+  });
+
+  it('reads an in-memory database', async () => {
+    const db = openDatabase(':memory:');
+    onCleanup(() => db.close());
+    await db.write((tx) => tx.exec('CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (3)'));
+
+    const row = db.readSync((conn) => conn.get('SELECT x FROM t'));
+
+    expect(row).toEqual({ x: 3 });
+  });
+
+  it('rejects a callback that returns a promise', () => {
+    const db = openTemp();
+
+    const error = thrownBy(() => db.readSync(async (conn) => conn.get('SELECT 1 AS one')));
+
+    expect(isSqlitePerfError(error, 'INVALID_ARGUMENT')).toBe(true);
+    expect((error as Error).message).toMatch(/returned a promise; use db.read/);
+  });
+
+  it('rejects a callback that is not a function', () => {
+    const db = openTemp();
+
+    const error = thrownBy(() => db.readSync('SELECT 1' as never));
+
+    expect(isSqlitePerfError(error, 'INVALID_ARGUMENT')).toBe(true);
+  });
+
+  it('throws POOL_CLOSED after close', async () => {
+    const db = openTemp();
+    db.readSync((conn) => conn.get('SELECT 1'));
+    await db.close();
+
+    const error = thrownBy(() => db.readSync((conn) => conn.get('SELECT 1')));
+
+    expect(isSqlitePerfError(error, 'POOL_CLOSED')).toBe(true);
+  });
+});
