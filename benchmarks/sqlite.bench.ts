@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Database, openDatabase } from '@agentnode/sqlite-perf';
 import BetterSqlite3 from 'better-sqlite3';
-import { type Generated, Kysely, SqliteDialect } from 'kysely';
+import {
+  type DatabaseConnection,
+  type Driver,
+  type Generated,
+  Kysely,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely';
 import { type BenchRow, compare, type SuiteOptions } from './harness';
 
 const AREA = 'Database';
@@ -33,7 +42,7 @@ export async function run(options: SuiteOptions): Promise<BenchRow[]> {
     await createSchema(db, raw);
     const rows: BenchRow[] = [];
     rows.push(...(await compareCore(db, raw, options)));
-    rows.push(await compareKysely(db, options));
+    rows.push(...(await compareKysely(db, options)));
     rows.push(await compareReaderThreads(dir, options));
     return rows;
   } finally {
@@ -198,7 +207,33 @@ async function compareCore(
   return [single, batch, indexed, acquire, asyncAcquire];
 }
 
-async function compareKysely(db: Database, options: SuiteOptions): Promise<BenchRow> {
+/**
+ * A Kysely dialect whose driver answers every query with no rows at once, so timing
+ * a query through it measures Kysely's own building, compiling and running.
+ */
+function noOpDialect() {
+  const connection: DatabaseConnection = {
+    executeQuery: async () => ({ rows: [] }),
+    streamQuery: async function* () {},
+  };
+  const driver: Driver = {
+    init: async () => {},
+    acquireConnection: async () => connection,
+    beginTransaction: async () => {},
+    commitTransaction: async () => {},
+    rollbackTransaction: async () => {},
+    releaseConnection: async () => {},
+    destroy: async () => {},
+  };
+  return {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => driver,
+    createIntrospector: (kysely: Kysely<unknown>) => new SqliteIntrospector(kysely),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  };
+}
+
+async function compareKysely(db: Database, options: SuiteOptions): Promise<BenchRow[]> {
   const ours = db.kysely<BenchSchema>();
   const stockConnection = new BetterSqlite3(db.path, { readonly: true });
   const stock = new Kysely<BenchSchema>({
@@ -210,8 +245,19 @@ async function compareKysely(db: Database, options: SuiteOptions): Promise<Bench
     return kysely.selectFrom('items').select(['id', 'k', 'v']).where('k', '=', key).execute();
   };
 
+  const stockSubject = {
+    name: 'Kysely SqliteDialect on one better-sqlite3 connection',
+    batch: QUERY_BATCH,
+    async fn() {
+      for (let i = 0; i < QUERY_BATCH; i++) {
+        await query(stock);
+      }
+    },
+  };
+  const noOp = new Kysely<BenchSchema>({ dialect: noOpDialect() });
+
   try {
-    return await compare(
+    const ratioRow = await compare(
       {
         area: AREA,
         operation: 'indexed query through Kysely',
@@ -228,19 +274,31 @@ async function compareKysely(db: Database, options: SuiteOptions): Promise<Bench
           }
         },
       },
+      stockSubject,
+      options,
+    );
+    const floorRow = await compare(
       {
-        name: 'Kysely SqliteDialect on one better-sqlite3 connection',
+        area: AREA,
+        operation: "Kysely's own cost: the same query on a no-op driver",
+        note: 'the floor of any dialect: building, compiling and running the query with a driver that does nothing; no target of its own',
+      },
+      {
+        name: 'Kysely on a no-op driver',
         batch: QUERY_BATCH,
         async fn() {
           for (let i = 0; i < QUERY_BATCH; i++) {
-            await query(stock);
+            await query(noOp);
           }
         },
       },
+      stockSubject,
       options,
     );
+    return [ratioRow, floorRow];
   } finally {
     await stock.destroy();
+    await noOp.destroy();
   }
 }
 
