@@ -82,6 +82,13 @@ export class Connection {
   // cache so they neither evict user statements nor inflate its hit rate.
   readonly #control = new Map<string, BetterSqlite3.Statement>();
   #broken = false;
+  /** Iterators of `iterate()` not yet finished; the connection is busy while any is open. */
+  readonly #openIterators = new Set<IterableIterator<unknown>>();
+  /**
+   * True once a statement that can begin a transaction ran (anything but a query), so
+   * that endRead asks SQLite about an open transaction only then.
+   */
+  #mayHaveBegun = false;
   // Set by a timer rather than computed from the clock, so checking it on every
   // acquire costs a field read.
   #expired = false;
@@ -152,6 +159,7 @@ export class Connection {
   run(sql: string, params?: SqlParameters): RunResult {
     const cached = this.#prepare(sql);
     const statement = useSafeIntegers(cached, true);
+    this.#mayHaveBegun = true;
     try {
       const result =
         params === undefined ? statement.run() : statement.run(toBindable(params, sql));
@@ -220,17 +228,44 @@ export class Connection {
     } catch (error) {
       throw this.#fail(error, sql);
     }
-    while (true) {
-      let next: IteratorResult<unknown>;
-      try {
-        next = rows.next();
-      } catch (error) {
-        throw this.#fail(error, sql);
+    this.#openIterators.add(rows);
+    try {
+      while (true) {
+        let next: IteratorResult<unknown>;
+        try {
+          next = rows.next();
+        } catch (error) {
+          throw this.#fail(error, sql);
+        }
+        if (next.done) {
+          return;
+        }
+        yield narrowRow(next.value as T, mode, sql);
       }
-      if (next.done) {
-        return;
+    } finally {
+      this.#openIterators.delete(rows);
+      rows.return?.();
+    }
+  }
+
+  /**
+   * Ends what a read callback left open, so the next user of the connection starts
+   * clean: iterators it did not finish, and a transaction it began. A transaction that
+   * was open before the callback (`transactionBefore`) is kept, since it is not the
+   * callback's, so no committed or queued write is lost.
+   */
+  endRead(transactionBefore: boolean): void {
+    if (this.#openIterators.size > 0) {
+      for (const rows of this.#openIterators) {
+        rows.return?.();
       }
-      yield narrowRow(next.value as T, mode, sql);
+      this.#openIterators.clear();
+    }
+    if (this.#mayHaveBegun) {
+      if (!transactionBefore && this.inTransaction) {
+        this.control('ROLLBACK');
+      }
+      this.#mayHaveBegun = false;
     }
   }
 
@@ -250,6 +285,7 @@ export class Connection {
       return { rows: this.#read(cached, sql, bound, mode) as T[] };
     }
     const statement = useSafeIntegers(cached, true);
+    this.#mayHaveBegun = true;
     try {
       const result = bound === undefined ? statement.run() : statement.run(bound);
       return {
@@ -263,6 +299,7 @@ export class Connection {
 
   /** Runs one or more statements without parameters and without caching them (DDL scripts). */
   exec(sql: string): void {
+    this.#mayHaveBegun = true;
     try {
       this.#database.exec(sql);
     } catch (error) {
@@ -275,6 +312,7 @@ export class Connection {
    * ...) from a set of statements prepared once per connection.
    */
   control(sql: string): void {
+    this.#mayHaveBegun = true;
     let statement = this.#control.get(sql);
     try {
       if (statement === undefined) {
@@ -309,6 +347,11 @@ export class Connection {
   /** Closes the connection. Safe to call twice. */
   close(): void {
     clearTimeout(this.#lifetimeTimer);
+    // better-sqlite3 refuses to close a connection with an iterator still open.
+    for (const rows of this.#openIterators) {
+      rows.return?.();
+    }
+    this.#openIterators.clear();
     this.#statements.clear();
     this.#control.clear();
     this.#closed = true;

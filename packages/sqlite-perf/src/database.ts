@@ -199,7 +199,7 @@ export class Database {
    * its result: no promise, no pool. Use it on hot paths and in synchronous code, and
    * `read` for callbacks that await. The connection is opened on first use, gets the same
    * pragmas and is replaced like a pooled reader. Throws `POOL_CLOSED` once the database
-   * is closing, and `INVALID_ARGUMENT` when the callback returns a promise.
+   * is closing, and `ASYNC_CALLBACK` when the callback returns a promise.
    *
    * @example
    * import { openDatabase } from '@agentnode/sqlite-perf';
@@ -217,18 +217,19 @@ export class Database {
       );
     }
     const connection = this.#syncReaderConnection();
-    if (!this.#metrics.enabled) {
-      return checkSyncResult(callback(connection));
-    }
-
-    const startedAt = process.hrtime.bigint();
+    // On :memory: this is the writer, where a Kysely transaction may be open.
+    const transactionBefore = this.#inMemory && connection.inTransaction;
+    const startedAt = this.#metrics.enabled ? process.hrtime.bigint() : 0n;
+    let status: 'ok' | 'error' = 'error';
     try {
       const result = checkSyncResult(callback(connection));
-      this.#metrics.observeQuery('read', 'ok', process.hrtime.bigint() - startedAt);
+      status = 'ok';
       return result;
-    } catch (error) {
-      this.#metrics.observeQuery('read', 'error', process.hrtime.bigint() - startedAt);
-      throw error;
+    } finally {
+      connection.endRead(transactionBefore);
+      if (this.#metrics.enabled) {
+        this.#metrics.observeQuery('read', status, process.hrtime.bigint() - startedAt);
+      }
     }
   }
 
@@ -546,6 +547,7 @@ export class Database {
       statementCacheSize: this.config.statementCacheSize,
       cacheCounters: this.#cacheCounters,
       heapMb: this.config.readerThreadHeapMb,
+      restartWaitMs: this.config.acquireTimeoutMs,
       nextConnectionId: () => this.#nextConnectionId++,
       onWorkerFailed: (error) => {
         this.#replaced++;
@@ -671,15 +673,7 @@ export class Database {
     params: SqlParameters | undefined,
     options: QueryOptions | undefined,
   ): Promise<unknown> {
-    const workers = this.#workers!;
-    if (workers.size === 0) {
-      // Every worker failed and waits to restart, so a main-thread reader serves meanwhile.
-      return this.#readers.read((connection) =>
-        op === 'all' ? connection.all(sql, params, options) : connection.get(sql, params, options),
-      );
-    }
-
-    return workers.query(
+    return this.#workers!.query(
       op,
       sql,
       params === undefined ? undefined : toBindable(params, sql),
@@ -751,7 +745,7 @@ function defaultName(path: string, inMemory: boolean): string {
 function checkSyncResult<T>(result: T): T {
   if (typeof (result as { then?: unknown } | null)?.then === 'function') {
     throw new SqlitePerfError(
-      'INVALID_ARGUMENT',
+      'ASYNC_CALLBACK',
       'Invalid readSync callback: it returned a promise; use db.read for a callback that awaits.',
     );
   }

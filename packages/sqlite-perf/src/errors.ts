@@ -6,7 +6,7 @@ export type SqlitePerfErrorCode =
   | 'INVALID_ARGUMENT'
   /** A table, column or index name is not a plain SQL identifier. */
   | 'INVALID_IDENTIFIER'
-  /** A write callback returned a promise; transactions cannot span an `await`. */
+  /** A write or `readSync` callback returned a promise; neither can span an `await`. */
   | 'ASYNC_CALLBACK'
   /** A number would be rounded, or an integer read back does not fit a JS number. */
   | 'UNSAFE_INTEGER'
@@ -134,6 +134,14 @@ export function wrapSqliteError(error: unknown, sql: string): unknown {
   const sqliteCode = sqliteCodeOf(error);
   const reason = error instanceof Error ? error.message : String(error);
   if (sqliteCode === undefined && !isBrokenConnectionError(error)) {
+    if (error instanceof TypeError && /busy executing a query/.test(reason)) {
+      return new SqlitePerfError(
+        'QUERY_FAILED',
+        `Cannot run "${sql}": an iterate() on this connection is still open; ` +
+          'finish it or call its return() first.',
+        { cause: error, sql },
+      );
+    }
     if (error instanceof RangeError || error instanceof TypeError) {
       return new SqlitePerfError('INVALID_ARGUMENT', `Invalid parameters for "${sql}": ${reason}`, {
         cause: error,

@@ -256,8 +256,7 @@ class RoutingConnection implements DatabaseConnection {
 
   #executeRead<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>> {
     const workers = this.#routing.workers;
-    // While every worker waits to restart, the main-thread readers serve.
-    if (workers !== undefined && workers.size > 0) {
+    if (workers !== undefined) {
       return workers
         .query('all', sql, toBindable(parameters, sql), this.#routing.integers)
         .then((rows) => ({ rows: rows as R[] }));

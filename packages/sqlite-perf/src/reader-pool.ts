@@ -231,6 +231,12 @@ export class ReaderPool {
   }
 
   #release(connection: Connection): void {
+    try {
+      connection.endRead(false);
+    } catch {
+      // A connection that cannot roll back is not handed out again.
+      connection.markBroken();
+    }
     // Freshness is checked again when a spare is taken, so only failure is checked here.
     if (this.#closed || !connection.usable || this.#pool.numPendingAcquires() > 0) {
       this.#pool.release(connection);

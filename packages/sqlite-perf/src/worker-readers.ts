@@ -14,6 +14,8 @@ export interface WorkerReadersInit {
   readonly path: string;
   readonly pragmaStatements: readonly string[];
   readonly statementCacheSize: number;
+  /** How long a query waits for a worker while every worker restarts, in ms. */
+  readonly restartWaitMs: number;
   /** Statement cache lookups, shared with the main-thread connections. */
   readonly cacheCounters: StatementCacheCounters;
   /** V8 old-generation heap limit of each worker, in MiB. Unset keeps Node.js's default. */
@@ -69,6 +71,8 @@ export class WorkerReaders {
   readonly #init: WorkerReadersInit;
   readonly #threads: ReaderThread[] = [];
   readonly #gate = new ReadGate();
+  /** Queries waiting for a worker while every worker restarts. */
+  readonly #restartWaiters = new Set<() => void>();
   #nextRequestId = 1;
   #completed = 0;
   #closed = false;
@@ -114,11 +118,11 @@ export class WorkerReaders {
     }
 
     if (this.#threads.length === 0) {
-      throw new SqlitePerfError(
-        'WORKER_FAILED',
-        `Cannot run "${sql}": every reader worker failed and is restarting; retry shortly.`,
-        { sql },
-      );
+      // Waiting keeps the query under the workers' heap limit, which the main thread lacks.
+      await this.#waitForWorker(sql);
+      if (this.#closed) {
+        throw closedError('read');
+      }
     }
 
     return this.#send(this.#leastBusy(), { op, sql, params, integers }, sql);
@@ -161,9 +165,39 @@ export class WorkerReaders {
       return;
     }
     this.#closed = true;
+    this.#wakeWaiters();
     this.resume();
     await this.whenIdle(60_000);
     await Promise.all(this.#threads.map((thread) => thread.worker.terminate()));
+  }
+
+  #waitForWorker(sql: string): Promise<void> {
+    const waitMs = this.#init.restartWaitMs;
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#restartWaiters.delete(wake);
+        reject(
+          new SqlitePerfError(
+            'WORKER_FAILED',
+            `Cannot run "${sql}": every reader worker failed, and none restarted within ` +
+              `acquireTimeoutMs (${waitMs} ms).`,
+            { sql },
+          ),
+        );
+      }, waitMs);
+      this.#restartWaiters.add(wake);
+    });
+  }
+
+  #wakeWaiters(): void {
+    for (const wake of this.#restartWaiters) {
+      wake();
+    }
+    this.#restartWaiters.clear();
   }
 
   #spawn(): ReaderThread {
@@ -280,11 +314,13 @@ export class WorkerReaders {
     // keeps that from turning into a busy restart loop.
     if (Date.now() - thread.startedAt >= RESTART_BACKOFF_MS) {
       this.#threads.push(this.#spawn());
+      this.#wakeWaiters();
       return;
     }
     setTimeout(() => {
       if (!this.#closed) {
         this.#threads.push(this.#spawn());
+        this.#wakeWaiters();
       }
     }, RESTART_BACKOFF_MS).unref();
   }

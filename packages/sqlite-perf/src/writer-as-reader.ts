@@ -24,15 +24,22 @@ export class WriterAsReader {
       return Promise.reject(closedError('read'));
     }
     this.#inUse++;
-    try {
-      const result = callback(this.#writer());
-      if (result instanceof Promise) {
-        return result.finally(() => this.#inUse--);
-      }
+    const writer = this.#writer();
+    // A Kysely transaction may be open on the writer; endRead keeps that one.
+    const transactionBefore = writer.inTransaction;
+    const done = () => {
       this.#inUse--;
+      writer.endRead(transactionBefore);
+    };
+    try {
+      const result = callback(writer);
+      if (result instanceof Promise) {
+        return result.finally(done);
+      }
+      done();
       return Promise.resolve(result);
     } catch (error) {
-      this.#inUse--;
+      done();
       return Promise.reject(error);
     }
   }

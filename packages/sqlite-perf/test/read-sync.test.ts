@@ -65,7 +65,7 @@ describe('db.readSync', () => {
 
     const error = thrownBy(() => db.readSync(async (conn) => conn.get('SELECT 1 AS one')));
 
-    expect(isSqlitePerfError(error, 'INVALID_ARGUMENT')).toBe(true);
+    expect(isSqlitePerfError(error, 'ASYNC_CALLBACK')).toBe(true);
     expect((error as Error).message).toMatch(/returned a promise; use db.read/);
   });
 
@@ -85,5 +85,108 @@ describe('db.readSync', () => {
     const error = thrownBy(() => db.readSync((conn) => conn.get('SELECT 1')));
 
     expect(isSqlitePerfError(error, 'POOL_CLOSED')).toBe(true);
+  });
+
+  it('rolls back a transaction its callback left open', async () => {
+    const db = openTemp();
+    await db.write((tx) => tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)'));
+    await db.insertMany('t', [{ id: 1 }, { id: 2 }]);
+    thrownBy(() =>
+      db.readSync((conn) => {
+        conn.exec('BEGIN');
+        conn.get('SELECT count(*) AS n FROM t');
+        conn.get('SELECT * FROM missing_table');
+      }),
+    );
+    await db.write((tx) => tx.run('INSERT INTO t (id) VALUES (3)'));
+
+    const row = db.readSync((conn) => conn.get('SELECT count(*) AS n FROM t'));
+    const checkpoint = await db.checkpoint();
+
+    expect(row).toEqual({ n: 3 });
+    expect(checkpoint).not.toBe('starved');
+  });
+
+  it('closes an iterator its callback left open', async () => {
+    const db = openTemp();
+    await db.write((tx) => tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)'));
+    await db.insertMany('t', [{ id: 1 }, { id: 2 }]);
+
+    const first = db.readSync((conn) => conn.iterate<{ id: number }>('SELECT id FROM t').next());
+    const count = db.readSync((conn) => conn.get('SELECT count(*) AS n FROM t'));
+    const report = await db.pragmas();
+    await db.close();
+
+    expect(first.value).toEqual({ id: 1 });
+    expect(count).toEqual({ n: 2 });
+    expect(report.length).toBeGreaterThan(1);
+    expect(db.closed).toBe(true);
+  });
+
+  it('names an open iterator when the connection is busy', async () => {
+    const db = openTemp();
+    await db.write((tx) => tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)'));
+    await db.insertMany('t', [{ id: 1 }]);
+
+    const error = thrownBy(() =>
+      db.readSync((conn) => {
+        conn.iterate('SELECT id FROM t').next();
+        return conn.exec('BEGIN');
+      }),
+    );
+
+    expect(isSqlitePerfError(error, 'QUERY_FAILED')).toBe(true);
+    expect((error as Error).message).toMatch(/an iterate\(\) on this connection is still open/);
+  });
+});
+
+describe('db.read cleanup', () => {
+  it('rolls back a pooled reader transaction left open', async () => {
+    const db = openTemp({ maxReaders: 1 });
+    await db.write((tx) => tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)'));
+    await db.read((conn) => {
+      conn.exec('BEGIN');
+      conn.get('SELECT count(*) AS n FROM t');
+    });
+    await db.write((tx) => tx.run('INSERT INTO t (id) VALUES (1)'));
+
+    const row = await db.read((conn) => conn.get('SELECT count(*) AS n FROM t'));
+
+    expect(row).toEqual({ n: 1 });
+  });
+
+  it('keeps the writer usable after an in-memory read left BEGIN open', async () => {
+    const db = openDatabase(':memory:');
+    onCleanup(() => db.close());
+    await db.write((tx) => tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)'));
+    await db
+      .read((conn) => {
+        conn.exec('BEGIN');
+        conn.get('SELECT * FROM missing_table');
+      })
+      .catch(() => {});
+
+    await db.write((tx) => tx.run('INSERT INTO t (id) VALUES (1)'));
+    const row = db.readSync((conn) => conn.get('SELECT count(*) AS n FROM t'));
+
+    expect(row).toEqual({ n: 1 });
+  });
+
+  it('keeps an in-memory Kysely transaction open across reads', async () => {
+    const db = openDatabase(':memory:');
+    onCleanup(() => db.close());
+    await db.write((tx) => tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)'));
+    const kysely = db.kysely<{ t: { id: number } }>();
+
+    const seen = await kysely.transaction().execute(async (trx) => {
+      await trx.insertInto('t').values({ id: 1 }).execute();
+      const inside = db.readSync((conn) => conn.get<{ n: number }>('SELECT count(*) AS n FROM t'));
+      await trx.insertInto('t').values({ id: 2 }).execute();
+      return inside;
+    });
+    const after = db.readSync((conn) => conn.get('SELECT count(*) AS n FROM t'));
+
+    expect(seen).toEqual({ n: 1 });
+    expect(after).toEqual({ n: 2 });
   });
 });

@@ -141,7 +141,7 @@ describe('reader workers', () => {
     const db = openTemp({ readerThreads: 1, readerThreadHeapMb: 16, logger });
 
     const error = await rejectionOf(db.query(TOO_BIG_FOR_16_MIB));
-    // Served by a main-thread reader while the worker restarts, or by the new worker.
+    // Waits for the new worker when the old one failed too soon to restart at once.
     const after = await db.queryOne<{ one: number }>('SELECT 1 AS one');
     await workersUp(db);
     const fromNewWorker = await db.queryOne<{ two: number }>('SELECT 2 AS two');
@@ -156,7 +156,7 @@ describe('reader workers', () => {
     ]);
   });
 
-  it('reads on the main thread while workers restart', async () => {
+  it('waits for a worker while every worker restarts', async () => {
     const db = openTemp({ readerThreads: 1, readerThreadHeapMb: 16 });
     await db.write((tx) => tx.exec('CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7)'));
 
@@ -177,7 +177,21 @@ describe('reader workers', () => {
     expect(workersWhileRead).toBe(0);
     expect(rows).toEqual([{ x: 7 }]);
     expect(kyselyRows).toEqual([{ x: 7 }]);
-    expect(db.stats().workers.completed).toBe(completedBefore);
+    expect(db.stats().workers.completed).toBe(completedBefore + 2);
+  });
+
+  it('fails a waiting query after acquireTimeoutMs', async () => {
+    const db = openTemp({ readerThreads: 1, readerThreadHeapMb: 16, acquireTimeoutMs: 50 });
+
+    for (let attempt = 0; attempt < 10 && db.stats().workers.size > 0; attempt++) {
+      await rejectionOf(db.query(TOO_BIG_FOR_16_MIB));
+    }
+    const workersWhileRead = db.stats().workers.size;
+    const error = await rejectionOf(db.query('SELECT 1'));
+
+    expect(workersWhileRead).toBe(0);
+    expect(isSqlitePerfError(error, 'WORKER_FAILED')).toBe(true);
+    expect((error as Error).message).toMatch(/none restarted within acquireTimeoutMs \(50 ms\)/);
   });
 
   it('rejects readerThreadHeapMb without reader threads', async () => {
