@@ -1,5 +1,6 @@
 import { type KeyObject, X509Certificate } from 'node:crypto';
 import { AttestationError } from '../errors';
+import { pathLengthConstraint } from './basic-constraints';
 import { malformed } from './cose-sign1';
 
 /** The outcome of a successful chain walk. */
@@ -14,14 +15,14 @@ export interface VerifiedChain {
  *
  * - the root's SHA-256 fingerprint is one of `trustedRoots`;
  * - every certificate is issued and signed by the one before it;
- * - every certificate but the leaf is a CA;
+ * - every certificate but the leaf is a CA, with no more CAs below it than its
+ *   basicConstraints `pathLenConstraint` allows;
  * - every certificate is valid at `at`;
  * - the leaf has a P-384 key.
  *
  * Note: `X509Certificate.checkIssued` calls OpenSSL 3's `X509_check_issued`, which
- * also requires the keyCertSign usage where an issuer has a key usage extension. Path length
- * constraints are not checked because Node does not expose them; the pinned root
- * bounds what can chain to it.
+ * also requires the keyCertSign usage where an issuer has a key usage extension. Node does
+ * not expose path length constraints, so they are read from the DER.
  *
  * @throws {AttestationError} `MALFORMED_EVIDENCE`, `UNTRUSTED_ROOT`, `CHAIN_INVALID`,
  * `CERTIFICATE_EXPIRED` or `CERTIFICATE_NOT_YET_VALID`.
@@ -52,6 +53,7 @@ export function verifyCertificateChain(
       index === path.length - 1 ? 'certificate' : `cabundle[${index}]`,
     );
   }
+  checkPathLengths(path);
 
   let notAfter = Number.POSITIVE_INFINITY;
   for (const [index, certificate] of path.entries()) {
@@ -103,6 +105,23 @@ function checkLink(issuer: X509Certificate, subject: X509Certificate, name: stri
       'CHAIN_INVALID',
       `The signature of ${name} (${oneLine(subject.subject)}) does not verify with its issuer's key.`,
     );
+  }
+}
+
+/** Checks each CA's `pathLenConstraint` against the CA certificates below it (the leaf is not one). */
+function checkPathLengths(path: readonly X509Certificate[]): void {
+  for (let index = 0; index < path.length - 1; index += 1) {
+    const certificate = path[index]!;
+    const name = `cabundle[${index}]`;
+    const limit = pathLengthConstraint(certificate.raw, name);
+    const below = path.length - 2 - index;
+    if (limit !== undefined && below > limit) {
+      throw new AttestationError(
+        'CHAIN_INVALID',
+        `${name} (${oneLine(certificate.subject)}) allows ${limit} CA certificates below it ` +
+          `(pathLenConstraint), but the chain has ${below}.`,
+      );
+    }
   }
 }
 
