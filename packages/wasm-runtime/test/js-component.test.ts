@@ -1,4 +1,5 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createWasmRuntime, type WasmModule, type WasmRuntime } from '../src/index';
@@ -110,41 +111,53 @@ describe('JavaScript component (componentize-js)', () => {
   });
 
   it('keeps the instrumented engine on disk and rebuilds an altered copy', async () => {
-    const directory = join(cacheDirectory, 'instrumented');
-    const paths = (await readdir(directory))
-      .filter((name) => name.endsWith('.wasm'))
-      .map((name) => join(directory, name));
-    expect(paths.length).toBeGreaterThan(0);
+    // A private copy of the disk cache, so that other test files loading the same engine
+    // module meanwhile cannot rewrite or clean up the files this test alters.
+    const privateCache = await mkdtemp(join(tmpdir(), 'wasm-js-component-'));
+    try {
+      for (const part of ['components', 'instrumented']) {
+        await cp(join(cacheDirectory, part), join(privateCache, part), { recursive: true });
+      }
+      const directory = join(privateCache, 'instrumented');
+      const paths = (await readdir(directory))
+        .filter((name) => /-v\d+\.wasm$/.test(name))
+        .map((name) => join(directory, name));
+      expect(paths.length).toBeGreaterThan(0);
 
-    // Alter every stored copy; older instrumenter versions may have left some behind.
-    const originals = new Map<string, Buffer>();
-    for (const path of paths) {
-      const original = await readFile(path);
-      const altered = Buffer.from(original);
-      altered[altered.length >> 1] = 0xff - altered[altered.length >> 1]!;
-      await writeFile(path, altered);
-      originals.set(path, original);
+      // Alter every stored copy, and put beside each a copy from instrumenter version 1,
+      // which storing a rebuilt copy of that module deletes.
+      const originals = new Map<string, Buffer>();
+      const outdatedOf = (path: string) => path.replace(/-v\d+\.wasm$/, '-v1.wasm');
+      for (const path of paths) {
+        const original = await readFile(path);
+        const altered = Buffer.from(original);
+        altered[altered.length >> 1] = 0xff - altered[altered.length >> 1]!;
+        await writeFile(path, altered);
+        await writeFile(outdatedOf(path), 'outdated');
+        originals.set(path, original);
+      }
+
+      const restarted = createWasmRuntime({ cacheDirectory: privateCache });
+      const result = await restarted
+        .load(await toolkitComponent(), {
+          imports: { 'test:toolkit/host': { log: () => undefined } },
+        })
+        .call('echo', ['after restart']);
+      await restarted.close();
+      const restored: string[] = [];
+      for (const [path, original] of originals) {
+        // Buffer.equals: a deep toEqual over 12 MB takes minutes.
+        const stored = await readFile(path).catch(() => undefined);
+        if (stored !== undefined && original.equals(stored)) {
+          restored.push(path);
+        }
+      }
+
+      expect(result.value).toBe('after restart');
+      expect(restored).toHaveLength(1);
+      await expect(readFile(outdatedOf(restored[0]!))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await rm(privateCache, { recursive: true, force: true });
     }
-    // A copy from instrumenter version 1, which storing the rebuilt copy deletes.
-    const outdated = paths[0]!.replace(/-v\d+\.wasm$/, '-v1.wasm');
-    await writeFile(outdated, 'outdated');
-
-    const restarted = createWasmRuntime({ cacheDirectory });
-    const result = await restarted
-      .load(await toolkitComponent(), {
-        imports: { 'test:toolkit/host': { log: () => undefined } },
-      })
-      .call('echo', ['after restart']);
-    let restored = 0;
-    for (const [path, original] of originals) {
-      // Outdated copies are gone. Buffer.equals: a deep toEqual over 12 MB takes minutes.
-      const stored = await readFile(path).catch(() => undefined);
-      restored += stored !== undefined && original.equals(stored) ? 1 : 0;
-    }
-
-    expect(result.value).toBe('after restart');
-    expect(restored).toBe(1);
-    await expect(readFile(outdated)).rejects.toMatchObject({ code: 'ENOENT' });
-    await restarted.close();
   }, 60_000);
 });
