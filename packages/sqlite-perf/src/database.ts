@@ -600,16 +600,16 @@ export class Database {
       id: this.#nextConnectionId++,
       role,
       path: this.path,
-      readonly: role === 'reader',
+      readonly: role !== 'writer',
       pragmaStatements:
-        role === 'reader'
+        role !== 'writer'
           ? this.#pragmaStatements.filter((s) => !s.startsWith('journal_mode'))
           : this.#pragmaStatements,
       statementCacheSize: this.config.statementCacheSize,
       integers: this.config.integers,
       cacheCounters: this.#cacheCounters,
       generation: this.#generation,
-      lifetimeMs: role === 'reader' ? this.config.connectionLifetimeMs : undefined,
+      lifetimeMs: role !== 'writer' ? this.config.connectionLifetimeMs : undefined,
     });
   }
 
@@ -624,9 +624,9 @@ export class Database {
     if (current !== undefined) {
       current.close();
       this.#replaced++;
-      this.#metrics.countReplaced('reader');
+      this.#metrics.countReplaced('sync-reader');
     }
-    this.#syncReader = this.#open('reader');
+    this.#syncReader = this.#open('sync-reader');
 
     return this.#syncReader;
   }

@@ -19,7 +19,7 @@ export interface ConnectionPragmas {
 }
 
 /** Which part of the database handle a connection serves. */
-export type ConnectionRole = 'writer' | 'reader' | 'worker';
+export type ConnectionRole = 'writer' | 'reader' | 'sync-reader' | 'worker';
 
 /** The smallest part of a better-sqlite3 handle that pragmas need. */
 export interface PragmaTarget {

@@ -36,7 +36,7 @@ describe('db.readSync', () => {
     const syncReader = report.find((entry) => entry.connectionId === firstId);
 
     expect(secondId).toBe(firstId);
-    expect(syncReader).toMatchObject({ role: 'reader', journal_mode: 'wal', foreign_keys: 1 });
+    expect(syncReader).toMatchObject({ role: 'sync-reader', journal_mode: 'wal', foreign_keys: 1 });
   });
 
   it('replaces its connection past connectionLifetimeMs', async () => {
