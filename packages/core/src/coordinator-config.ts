@@ -5,6 +5,7 @@ import { describeValue, ToolError } from './errors';
 import { checkLogger, type Logger } from './logger';
 import type { AttestationGate, ExecutionLog, ToolExecutor } from './ports';
 import {
+  checkRetryFields,
   NO_RETRY,
   type ResolvedRetryPolicy,
   type RetryPolicy,
@@ -213,6 +214,7 @@ export function checkBatch(calls: readonly ToolCallRequest[], options: ExecuteMa
   if (options.concurrency !== undefined) {
     checkConcurrency(options.concurrency, 'INVALID_OPTIONS');
   }
+  checkRetryFields(options.retry, 'Batch options');
   if (options.failFast !== undefined && typeof options.failFast !== 'boolean') {
     throw new ToolError(
       'INVALID_OPTIONS',

@@ -116,6 +116,34 @@ export function resolveRetryPolicy(
 }
 
 /**
+ * Checks the fields `policy` sets before any tool's policy is merged in, so that a bad
+ * batch-level policy rejects the batch up front. The rule between fields
+ * (`maxDelayMs >= initialDelayMs`) is checked only where the policy sets both, since a
+ * tool's policy may supply the other.
+ *
+ * @throws {ToolError} `INVALID_OPTIONS` when a field breaks its rule.
+ */
+export function checkRetryFields(policy: unknown, owner: string): void {
+  if (policy === undefined) {
+    return;
+  }
+  if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
+    throw new ToolError(
+      'INVALID_OPTIONS',
+      `${owner}: "retry" must be an object, got ${describeValue(policy)}.`,
+    );
+  }
+  // On this base, a field the policy leaves unset cannot break a rule between fields.
+  resolveRetryPolicy(policy as RetryPolicy, PERMISSIVE_BASE, owner, 'INVALID_OPTIONS');
+}
+
+const PERMISSIVE_BASE: ResolvedRetryPolicy = Object.freeze({
+  ...NO_RETRY,
+  initialDelayMs: 0,
+  maxDelayMs: Number.MAX_VALUE,
+});
+
+/**
  * Computes the delay before the next attempt, after `attempt` attempts (1-based) failed.
  *
  * @param random a number in `[0, 1)`; tests pass a fixed one.

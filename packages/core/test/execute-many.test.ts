@@ -124,3 +124,54 @@ describe('executeMany', () => {
     expect(seen.map((result) => result.id)).toEqual(['fast', 'broken', 'slow']);
   });
 });
+
+describe('executeMany batch retry', () => {
+  failOnUnhandledRejections();
+
+  function counted() {
+    const calls = { count: 0 };
+    const { coordinator } = createCoordinator([
+      {
+        key: ECHO,
+        kind: 'function',
+        retry: { initialDelayMs: 10 },
+        handler: () => {
+          calls.count += 1;
+          return 'ran';
+        },
+      },
+    ]);
+    return { coordinator, calls };
+  }
+
+  it.each([
+    [{ maxAttempts: 0 }, 'maxAttempts must be an integer from 1 to 100'],
+    [{ jitter: 'lots' }, 'jitter must be "full", "equal" or "none"'],
+    [
+      { initialDelayMs: 500, maxDelayMs: 100 },
+      'maxDelayMs must be a finite number >= initialDelayMs',
+    ],
+    [{ maxAttempt: 3 }, 'has unknown field "maxAttempt"'],
+    ['often', 'must be an object'],
+  ])('rejects retry %j before any call runs', async (retry, message) => {
+    const { coordinator, calls } = counted();
+
+    const error = await coordinator.executeMany([{ key: ECHO }], { retry: retry as never }).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+
+    expect(error).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect((error as Error).message).toContain(`Batch options: "retry" ${message}`);
+    expect(calls.count).toBe(0);
+  });
+
+  it('accepts retry that a tool policy completes', async () => {
+    const { coordinator, calls } = counted();
+
+    const [result] = await coordinator.executeMany([{ key: ECHO }], { retry: { maxDelayMs: 50 } });
+
+    expect(successValue(result)).toBe('ran');
+    expect(calls.count).toBe(1);
+  });
+});
