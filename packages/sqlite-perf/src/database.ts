@@ -576,8 +576,7 @@ export class Database {
   #createReaderPool(): ReaderPool {
     return new ReaderPool({
       create: () => this.#open('reader'),
-      isFresh: (connection) =>
-        connection.usable && !connection.expired && connection.generation === this.#generation,
+      isFresh: (connection) => this.#isFresh(connection),
       minReaders: this.config.minReaders,
       maxReaders: this.config.maxReaders,
       acquireTimeoutMs: this.config.acquireTimeoutMs,
@@ -613,12 +612,17 @@ export class Database {
     });
   }
 
+  /** Whether a read connection may serve another read: not failed, not too old, same file. */
+  #isFresh(connection: Connection): boolean {
+    return connection.usable && !connection.expired && connection.generation === this.#generation;
+  }
+
   #syncReaderConnection(): Connection {
     if (this.#inMemory) {
       return this.#writerConnection();
     }
     const current = this.#syncReader;
-    if (current?.usable && !current.expired && current.generation === this.#generation) {
+    if (current !== undefined && this.#isFresh(current)) {
       return current;
     }
     if (current !== undefined) {
