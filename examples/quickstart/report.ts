@@ -64,14 +64,51 @@ export function formatMs(ms: number): string {
   return ms >= 1_000 ? `${(ms / 1_000).toFixed(2)} s` : `${ms.toPrecision(3)} ms`;
 }
 
-/** Renders rows as an aligned text table. */
+/**
+ * Code point ranges a terminal shows two columns wide: CJK scripts, Hangul, fullwidth
+ * forms and emoji (an approximation of Unicode's East Asian Width "W" and "F").
+ */
+const WIDE_RANGES: readonly (readonly [number, number])[] = [
+  [0x1100, 0x115f],
+  [0x2e80, 0x303e],
+  [0x3041, 0x33ff],
+  [0x3400, 0x4dbf],
+  [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe30, 0xfe4f],
+  [0xff00, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x1f300, 0x1f64f],
+  [0x1f900, 0x1f9ff],
+  [0x20000, 0x3fffd],
+];
+
+/** Columns `text` takes in a terminal: two per wide character, none per combining mark. */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const character of text) {
+    const code = character.codePointAt(0)!;
+    if (code >= 0x300 && code <= 0x36f) {
+      continue;
+    }
+    width += WIDE_RANGES.some(([first, last]) => code >= first && code <= last) ? 2 : 1;
+  }
+  return width;
+}
+
+/** Renders rows as an aligned text table, padding by display width. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((cell, column) =>
-    Math.max(cell.length, ...rows.map((row) => (row[column] ?? '').length)),
+    Math.max(displayWidth(cell), ...rows.map((row) => displayWidth(row[column] ?? ''))),
   );
   const line = (cells: readonly string[]) =>
     cells
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .map(
+        (cell, column) =>
+          cell + ' '.repeat(Math.max(0, (widths[column] ?? 0) - displayWidth(cell))),
+      )
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
