@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { callWithDeadline, type PreparedCall, withinCall } from './call';
 import { closeBeforeExit } from './close-before-exit';
@@ -512,7 +513,12 @@ export class ContainerPool {
     if (labels[LABELS.ownerHost] !== hostname()) return true;
 
     const pid = Number(labels[LABELS.ownerPid]);
-    return !(Number.isSafeInteger(pid) && pid > 0 && processIsAlive(pid));
+    if (!(Number.isSafeInteger(pid) && pid > 0 && processIsAlive(pid))) return true;
+
+    // A live process with a recycled id started at another time than the owner did.
+    const started = labels[LABELS.ownerStarted];
+    const current = started === undefined ? undefined : processStartTime(pid);
+    return current !== undefined && current !== started;
   }
 
   /**
@@ -603,6 +609,7 @@ export class ContainerPool {
         [LABELS.instance]: this.#instance,
         [LABELS.ownerHost]: hostname(),
         [LABELS.ownerPid]: String(process.pid),
+        ...(OWN_START_TIME !== undefined && { [LABELS.ownerStarted]: OWN_START_TIME }),
         [LABELS.mode]: mode,
       }),
       track: (id, engine) => {
@@ -683,6 +690,23 @@ function toBuffer(option: string, value: unknown): Buffer {
 interface PingableDocker {
   ping(options: { abortSignal: AbortSignal }): Promise<unknown>;
 }
+
+/**
+ * The start time of process `pid` in clock ticks after boot, from field 22 of
+ * `/proc/<pid>/stat`; undefined where there is no such file (not Linux, or no access).
+ */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // Field 2, the command name, is in parentheses and may hold spaces; field 3 follows.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[22 - 3];
+  } catch {
+    return undefined;
+  }
+}
+
+const OWN_START_TIME = processStartTime(process.pid);
 
 function processIsAlive(pid: number): boolean {
   try {

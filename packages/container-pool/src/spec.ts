@@ -227,6 +227,7 @@ export const LABELS = {
   instance: 'agentnode.instance',
   ownerHost: 'agentnode.owner-host',
   ownerPid: 'agentnode.owner-pid',
+  ownerStarted: 'agentnode.owner-started',
   mode: 'agentnode.mode',
 } as const;
 
