@@ -692,13 +692,13 @@ interface PingableDocker {
 }
 
 /**
- * The start time of process `pid` in clock ticks after boot, from field 22 of
- * `/proc/<pid>/stat`; undefined where there is no such file (not Linux, or no access).
+ * Returns the start time of process `pid` in clock ticks after boot, from field 22 of
+ * `/proc/<pid>/stat`. Returns undefined where that file cannot be read (not Linux).
  */
 function processStartTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // Field 2, the command name, is in parentheses and may hold spaces; field 3 follows.
+    // Field 2, the command name, is in parentheses and may hold spaces, so split after it.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return fields[22 - 3];
   } catch {
