@@ -96,6 +96,20 @@ export function leastLoaded(engines: readonly Engine[], now: number, exclude: Re
   return best;
 }
 
+/** Codes Node.js gives a server certificate that fails verification. */
+const CERTIFICATE_ERRORS = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+]);
+
 /**
  * Tells whether `error` means the engine itself is not responding (no connection, reset,
  * timeout) rather than a response from it, such as 404 for a missing image.
@@ -105,6 +119,11 @@ export function isEngineFailure(error: unknown): boolean {
   if ('statusCode' in error && typeof error.statusCode === 'number') return error.statusCode >= 502;
 
   const code = 'code' in error ? error.code : undefined;
+  // A TLS handshake that fails (a missing client certificate, an untrusted server) leaves
+  // no engine to talk to either.
+  if (typeof code === 'string' && (/^ERR_(SSL|TLS)_/.test(code) || CERTIFICATE_ERRORS.has(code))) {
+    return true;
+  }
   return (
     code === 'ECONNREFUSED' ||
     code === 'ECONNRESET' ||

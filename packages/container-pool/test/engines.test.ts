@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { createMetricsRegistry } from '@agentnode/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerSpec } from '../src/index';
@@ -26,6 +28,48 @@ async function startProxy(path: string) {
   });
   await new Promise<void>((resolve) => server.listen(path, resolve));
   return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+/** Reads a file of the TLS material made by fixtures/tls/make-certificates.sh. */
+function tlsFixture(name: string): string {
+  return readFileSync(new URL(`./fixtures/tls/${name}`, import.meta.url), 'utf8');
+}
+
+/**
+ * Starts a TLS server on 127.0.0.1 that asks for a client certificate signed by the test
+ * CA and forwards to the local engine, as a remote engine with `--tlsverify` would serve.
+ */
+async function startTlsProxy() {
+  const sockets = new Set<Socket>();
+  const server = createTlsServer(
+    {
+      key: tlsFixture('server-key.pem'),
+      cert: tlsFixture('server.pem'),
+      ca: tlsFixture('ca.pem'),
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    (client) => {
+      const upstream = connect(DOCKER_SOCKET);
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => {});
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    // Keep-alive connections of the Docker client would hold close() open.
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -60,6 +104,43 @@ describe.skipIf(!hasDocker)('ContainerPool with several engines', () => {
       { name: 'a', up: true, containers: 2 },
       { name: 'b', up: true, containers: 2 },
     ]);
+  });
+
+  it('runs calls on an engine reached over TLS', async () => {
+    const proxy = await startTlsProxy();
+    try {
+      const tls = { host: '127.0.0.1', port: proxy.port, protocol: 'https' as const };
+      const pool = pools.create({
+        engines: [
+          {
+            name: 'remote',
+            connection: {
+              ...tls,
+              ca: tlsFixture('ca.pem'),
+              cert: tlsFixture('client.pem'),
+              key: tlsFixture('client-key.pem'),
+            },
+          },
+        ],
+      });
+      const noClientCertificate = pools.create({
+        engines: [{ name: 'anonymous', connection: { ...tls, ca: tlsFixture('ca.pem') } }],
+      });
+
+      const result = await pool.run(spec, { code: 'echo over tls', timeoutMs: 20_000 });
+      const refused = await noClientCertificate
+        .run(spec, { code: 'echo never', timeoutMs: 5_000 })
+        .catch((error: unknown) => error);
+
+      expect(result.output).toBe('over tls\n');
+      expect(result.engine).toBe('remote');
+      expect(refused).toMatchObject({ code: 'ENGINE_UNAVAILABLE' });
+      expect((refused as Error).message).toMatch(/certificate required/);
+      await pool.close();
+      await noClientCertificate.close();
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('takes an unresponsive engine out of rotation', async () => {
