@@ -42,7 +42,7 @@ function tlsFixture(name: string): string {
 }
 
 /**
- * Starts a TLS server on 127.0.0.1 that asks for a client certificate signed by the test
+ * Starts a TLS server on 127.0.0.1 that requires a client certificate signed by the test
  * CA and forwards to the local engine, as a remote engine with `--tlsverify` would serve.
  */
 async function startTlsProxy() {
