@@ -55,10 +55,11 @@ export interface Measurement {
 export async function measure(
   subjects: readonly BenchSubject[],
   options: SuiteOptions,
+  share = 1,
 ): Promise<Measurement[]> {
   const bench = new Bench({
-    time: options.quick ? 150 : 1_000,
-    iterations: options.quick ? 10 : 64,
+    time: (options.quick ? 150 : 1_000) / share,
+    iterations: Math.ceil((options.quick ? 10 : 64) / share),
     warmup: true,
     throws: true,
   });
@@ -94,17 +95,41 @@ export interface CompareSpec {
   note?: string;
 }
 
-/** Times a subject against its baseline in the same run and builds the report row. */
+/** Rounds of subject and baseline in a full run; a quick run does one. */
+const ROUNDS = 5;
+
+/**
+ * Times a subject against its baseline in the same run and builds the report row.
+ *
+ * A full run measures them in {@link ROUNDS} alternating rounds (subject first, then
+ * baseline first, and so on), each a fifth of the time budget, and reports the medians
+ * across rounds. On a shared machine whose speed drifts, the two sides then see the same
+ * drift, instead of one side running in a slow stretch and the other in a fast one.
+ */
 export async function compare(
   spec: CompareSpec,
   subject: BenchSubject,
   baseline: BenchSubject,
   options: SuiteOptions,
 ): Promise<BenchRow> {
-  const [measured, reference] = await measure([subject, baseline], options);
-  if (!measured || !reference) {
-    throw new Error(`Benchmark "${spec.operation}" produced no result.`);
+  const rounds = options.quick ? 1 : ROUNDS;
+  const subjects: Measurement[] = [];
+  const baselines: Measurement[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const subjectFirst = round % 2 === 0;
+    const [first, second] = await measure(
+      subjectFirst ? [subject, baseline] : [baseline, subject],
+      options,
+      rounds,
+    );
+    if (!first || !second) {
+      throw new Error(`Benchmark "${spec.operation}" produced no result.`);
+    }
+    subjects.push(subjectFirst ? first : second);
+    baselines.push(subjectFirst ? second : first);
   }
+  const measured = medianMeasurement(subjects);
+  const reference = medianMeasurement(baselines);
 
   const ratio = measured.median / reference.median;
   return {
@@ -120,6 +145,20 @@ export async function compare(
     ...(spec.target !== undefined && { target: spec.target }),
     ...(spec.meets && { met: spec.meets(ratio) }),
     ...(spec.note !== undefined && { note: spec.note }),
+  };
+}
+
+/** The median of each field over several measurements of one subject; samples are summed. */
+function medianMeasurement(measurements: readonly Measurement[]): Measurement {
+  const middle = (values: number[]) => {
+    const sorted = values.sort((a, b) => a - b);
+    const half = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[half]! : (sorted[half - 1]! + sorted[half]!) / 2;
+  };
+  return {
+    median: middle(measurements.map((measurement) => measurement.median)),
+    p99: middle(measurements.map((measurement) => measurement.p99)),
+    samples: measurements.reduce((total, measurement) => total + measurement.samples, 0),
   };
 }
 
