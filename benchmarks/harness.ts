@@ -57,6 +57,7 @@ export async function measure(
   options: SuiteOptions,
   share = 1,
 ): Promise<Measurement[]> {
+  (globalThis as { gc?: () => void }).gc?.();
   const bench = new Bench({
     time: (options.quick ? 150 : 1_000) / share,
     iterations: Math.ceil((options.quick ? 10 : 64) / share),
