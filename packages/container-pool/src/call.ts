@@ -41,7 +41,8 @@ export function withinCall<T>(
       () => finish(() => reject(timeoutError(spec, call.timeoutMs, phase()))),
       Math.max(0, call.deadline - Date.now()),
     );
-    timer.unref();
+    // Referenced, so a script that awaits the call is not ended (and the pool closed under
+    // it by beforeExit) while the call waits; it is cleared when the call settles.
     call.signal?.addEventListener('abort', onAbort, { once: true });
 
     work.then(
@@ -90,7 +91,6 @@ export function callWithDeadline(
         }),
       Math.max(0, call.deadline - Date.now()),
     );
-    timer.unref();
     call.signal?.addEventListener('abort', onAbort, { once: true });
 
     connection.call(call.code, call.input, call.maxOutputBytes).then(

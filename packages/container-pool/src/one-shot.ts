@@ -5,7 +5,7 @@ import { ContainerPoolError, isContainerPoolError } from './errors';
 import type { PoolRuntime } from './pool-runtime';
 import type { RunnerResult } from './runner-connection';
 import type { ResolvedSpec } from './spec';
-import { closedError, short } from './spec-pool';
+import { closedError, describeEngines, firstEngineError, short } from './spec-pool';
 
 /** A one-shot result and where it ran. */
 export interface OneShotResult extends RunnerResult {
@@ -38,10 +38,8 @@ export async function runOneShot(
         lastError ??
         new ContainerPoolError(
           'ENGINE_UNAVAILABLE',
-          `No Docker engine is available for a one-shot call on spec "${spec.name}".`,
-          {
-            details: { spec: spec.name },
-          },
+          `No Docker engine is available for a one-shot call on spec "${spec.name}": ${describeEngines(runtime.engines)}.`,
+          { cause: firstEngineError(runtime.engines), details: { spec: spec.name } },
         )
       );
     }

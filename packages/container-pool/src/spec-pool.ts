@@ -126,7 +126,7 @@ export class SpecPool {
         () => waiter.reject(timeoutError(this.spec, call.timeoutMs, 'waiting for a container')),
         Math.max(0, deadline - Date.now()),
       );
-      timer.unref();
+      // Referenced like the call's other timers: a waiting call keeps the process alive.
     });
   }
 
@@ -322,7 +322,7 @@ export class SpecPool {
             new ContainerPoolError(
               'ENGINE_UNAVAILABLE',
               `No Docker engine is available for spec "${this.spec.name}": ${describeEngines(engines)}.`,
-              { details: { spec: this.spec.name } },
+              { cause: firstEngineError(engines), details: { spec: this.spec.name } },
             )
           );
         }
@@ -523,13 +523,24 @@ export function short(id: string): string {
   return id.slice(0, 12);
 }
 
-function describeEngines(engines: readonly Engine[]): string {
+/** Describes each engine for an `ENGINE_UNAVAILABLE` message: full, or down and why. */
+export function describeEngines(engines: readonly Engine[]): string {
   return engines
     .map(
       (engine) =>
-        `${engine.name} ${engine.up ? `full (${engine.load}/${engine.maxContainers})` : `down (${engine.lastError?.message ?? 'unknown error'})`}`,
+        `${engine.name} ${engine.up ? `full (${engine.load}/${engine.maxContainers})` : `down (${oneLine(engine.lastError?.message ?? 'unknown error')})`}`,
     )
     .join('; ');
+}
+
+/** The error of the first engine that is down, as the cause of an `ENGINE_UNAVAILABLE`. */
+export function firstEngineError(engines: readonly Engine[]): Error | undefined {
+  return engines.find((engine) => !engine.up)?.lastError;
+}
+
+/** Joins the lines of an error message (OpenSSL's end in a newline) into one. */
+function oneLine(text: string): string {
+  return text.trim().replace(/\s*\n\s*/g, ' ');
 }
 
 /** The time limits of one call, as `acquire` needs them. */

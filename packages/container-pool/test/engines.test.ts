@@ -136,6 +136,8 @@ describe.skipIf(!hasDocker)('ContainerPool with several engines', () => {
       expect(result.engine).toBe('remote');
       expect(refused).toMatchObject({ code: 'ENGINE_UNAVAILABLE' });
       expect((refused as Error).message).toMatch(/certificate required/);
+      expect((refused as Error).message).not.toContain('\n');
+      expect((refused as Error).cause).toMatchObject({ code: expect.stringMatching(/^ERR_SSL_/) });
       await pool.close();
       await noClientCertificate.close();
     } finally {

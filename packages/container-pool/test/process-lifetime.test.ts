@@ -1,0 +1,22 @@
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const workspaceRoot = join(here, '..', '..', '..');
+
+describe('ContainerPool process lifetime', () => {
+  it('keeps a script alive while its call waits', () => {
+    // The only engine is a missing socket, so the call waits for an engine until the
+    // pool gives up; the script must not end, and close the pool, before then.
+    const result = spawnSync(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', join(here, 'fixtures', 'unavailable-engine.ts')],
+      { cwd: workspaceRoot, encoding: 'utf8', timeout: 30_000 },
+    );
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^ENGINE_UNAVAILABLE No Docker engine is available/);
+  });
+});
