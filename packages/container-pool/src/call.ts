@@ -41,8 +41,8 @@ export function withinCall<T>(
       () => finish(() => reject(timeoutError(spec, call.timeoutMs, phase()))),
       Math.max(0, call.deadline - Date.now()),
     );
-    // Referenced, so a script that awaits the call is not ended (and the pool closed under
-    // it by beforeExit) while the call waits; it is cleared when the call settles.
+    // The timer stays referenced, so a script awaiting the call does not end (and close the
+    // pool on beforeExit) while the call waits. It is cleared when the call settles.
     call.signal?.addEventListener('abort', onAbort, { once: true });
 
     work.then(

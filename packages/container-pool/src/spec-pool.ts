@@ -533,7 +533,7 @@ export function describeEngines(engines: readonly Engine[]): string {
     .join('; ');
 }
 
-/** The error of the first engine that is down, as the cause of an `ENGINE_UNAVAILABLE`. */
+/** Returns the error of the first engine that is down, the cause of an `ENGINE_UNAVAILABLE`. */
 export function firstEngineError(engines: readonly Engine[]): Error | undefined {
   return engines.find((engine) => !engine.up)?.lastError;
 }

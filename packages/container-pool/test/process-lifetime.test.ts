@@ -8,8 +8,8 @@ const workspaceRoot = join(here, '..', '..', '..');
 
 describe('ContainerPool process lifetime', () => {
   it('keeps a script alive while its call waits', () => {
-    // The only engine is a missing socket, so the call waits for an engine until the
-    // pool gives up; the script must not end, and close the pool, before then.
+    // The only engine is a missing socket, so the call waits until the pool gives up on
+    // it. The script must not end, and close the pool, before then.
     const result = spawnSync(
       process.execPath,
       ['--conditions=source', '--import', 'tsx', join(here, 'fixtures', 'unavailable-engine.ts')],
