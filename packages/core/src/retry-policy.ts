@@ -37,6 +37,9 @@ export interface RetryPolicy {
 /** A {@link RetryPolicy} with every default applied. */
 export type ResolvedRetryPolicy = Readonly<Required<RetryPolicy>>;
 
+/** Longest retry delay, in ms: the most `setTimeout` accepts (about 24.8 days). */
+const MAX_DELAY_MS = 2_147_483_647;
+
 /** Most attempts a policy may ask for. */
 export const MAX_RETRY_ATTEMPTS = 100;
 
@@ -73,9 +76,13 @@ export function resolveRetryPolicy(
     throw fail(`must be an object, got ${describeValue(policy)}`);
   }
 
-  for (const name of Object.keys(policy)) {
+  for (const [name, value] of Object.entries(policy)) {
     if (!POLICY_KEYS.has(name)) {
       throw fail(`has unknown field "${name}"; known fields are ${[...POLICY_KEYS].join(', ')}`);
+    }
+    // null is a value, not a way to ask for the default: leave the field out for that.
+    if (value === null) {
+      throw fail(`${name} must not be null; leave it out to use the default`);
     }
   }
 
@@ -95,11 +102,13 @@ export function resolveRetryPolicy(
     );
   }
   if (!isDelay(initialDelayMs)) {
-    throw fail(`initialDelayMs must be a finite number >= 0, got ${describeValue(initialDelayMs)}`);
+    throw fail(
+      `initialDelayMs must be a number from 0 to ${MAX_DELAY_MS}, got ${describeValue(initialDelayMs)}`,
+    );
   }
   if (!isDelay(maxDelayMs) || maxDelayMs < initialDelayMs) {
     throw fail(
-      `maxDelayMs must be a finite number >= initialDelayMs (${describeValue(initialDelayMs)}), got ${describeValue(maxDelayMs)}`,
+      `maxDelayMs must be a number from initialDelayMs (${describeValue(initialDelayMs)}) to ${MAX_DELAY_MS}, got ${describeValue(maxDelayMs)}`,
     );
   }
   if (!Number.isFinite(multiplier) || multiplier < 1) {
@@ -140,7 +149,7 @@ export function checkRetryFields(policy: unknown, owner: string): void {
 const PERMISSIVE_BASE: ResolvedRetryPolicy = Object.freeze({
   ...NO_RETRY,
   initialDelayMs: 0,
-  maxDelayMs: Number.MAX_VALUE,
+  maxDelayMs: MAX_DELAY_MS,
 });
 
 /**
@@ -172,5 +181,5 @@ export function computeRetryDelayMs(
 }
 
 function isDelay(value: number): boolean {
-  return Number.isFinite(value) && value >= 0;
+  return typeof value === 'number' && value >= 0 && value <= MAX_DELAY_MS;
 }

@@ -405,7 +405,7 @@ export class ToolCoordinator {
         retry: resolveRetryPolicy(
           state.retry,
           tool.resolvedRetry ?? this.#config.retry,
-          'Call option',
+          `Retry policy of this call (its own or its batch's, over the tool's or coordinator's)`,
           'INVALID_OPTIONS',
         ),
         timeoutMs: state.timeoutMs ?? tool.timeoutMs ?? this.#config.defaultTimeoutMs,

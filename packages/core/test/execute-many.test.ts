@@ -147,10 +147,9 @@ describe('executeMany batch retry', () => {
   it.each([
     [{ maxAttempts: 0 }, 'maxAttempts must be an integer from 1 to 100'],
     [{ jitter: 'lots' }, 'jitter must be "full", "equal" or "none"'],
-    [
-      { initialDelayMs: 500, maxDelayMs: 100 },
-      'maxDelayMs must be a finite number >= initialDelayMs',
-    ],
+    [{ initialDelayMs: 500, maxDelayMs: 100 }, 'maxDelayMs must be a number from initialDelayMs'],
+    [{ maxAttempts: null }, 'maxAttempts must not be null; leave it out to use the default'],
+    [{ initialDelayMs: 3e9 }, 'initialDelayMs must be a number from 0 to 2147483647'],
     [{ maxAttempt: 3 }, 'has unknown field "maxAttempt"'],
     ['often', 'must be an object'],
   ])('rejects retry %j before any call runs', async (retry, message) => {
@@ -173,5 +172,19 @@ describe('executeMany batch retry', () => {
 
     expect(successValue(result)).toBe('ran');
     expect(calls.count).toBe(1);
+  });
+
+  it('names the merged policy when only the merge breaks a rule', async () => {
+    const { coordinator, calls } = counted();
+
+    const [result] = await coordinator.executeMany([{ key: ECHO }], {
+      retry: { maxDelayMs: 5 },
+    });
+
+    expect(failureError(result).code).toBe('INVALID_OPTIONS');
+    expect(failureError(result).message).toContain(
+      "Retry policy of this call (its own or its batch's, over the tool's or coordinator's): \"retry\" maxDelayMs must be a number from initialDelayMs (10)",
+    );
+    expect(calls.count).toBe(0);
   });
 });

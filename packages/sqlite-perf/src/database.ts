@@ -104,6 +104,8 @@ export class Database {
   #replaced = 0;
   /** The connection of {@link readSync}, opened on first use. */
   #syncReader: Connection | undefined;
+  /** How many readSync calls are running, one inside another. */
+  #syncDepth = 0;
   #closing: Promise<void> | undefined;
 
   constructor(path: string, config: DatabaseConfig = {}) {
@@ -216,17 +218,26 @@ export class Database {
         'Invalid readSync callback: must be a function.',
       );
     }
-    const connection = this.#syncReaderConnection();
+    // A readSync inside another one shares its connection, and only the outer one ends
+    // what was left open, so the inner one cannot end the outer one's snapshot.
+    const outermost = this.#syncDepth === 0;
+    const connection = outermost
+      ? this.#syncReaderConnection()
+      : (this.#inMemory ? this.#writer : this.#syncReader)!;
     // On :memory: this is the writer, where a Kysely transaction may be open.
-    const transactionBefore = this.#inMemory && connection.inTransaction;
+    const transactionBefore = outermost && this.#inMemory && connection.inTransaction;
     const startedAt = this.#metrics.enabled ? process.hrtime.bigint() : 0n;
     let status: 'ok' | 'error' = 'error';
+    this.#syncDepth++;
     try {
       const result = checkSyncResult(callback(connection));
       status = 'ok';
       return result;
     } finally {
-      connection.endRead(transactionBefore);
+      this.#syncDepth--;
+      if (outermost) {
+        connection.endRead(transactionBefore);
+      }
       if (this.#metrics.enabled) {
         this.#metrics.observeQuery('read', status, process.hrtime.bigint() - startedAt);
       }

@@ -123,6 +123,28 @@ describe('db.readSync', () => {
     expect(db.closed).toBe(true);
   });
 
+  it('keeps the outer snapshot through a nested readSync', async () => {
+    const db = openTemp();
+    await db.write((tx) => tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)'));
+    await db.insertMany('t', [{ id: 1 }, { id: 2 }]);
+
+    const counts = db.readSync((outer) => {
+      outer.exec('BEGIN');
+      const before = outer.get<{ n: number }>('SELECT count(*) AS n FROM t')!.n;
+      const inner = db.readSync(
+        (conn) => conn.get<{ n: number }>('SELECT count(*) AS n FROM t')!.n,
+      );
+      const rows = outer.iterate<{ id: number }>('SELECT id FROM t');
+      rows.next();
+      db.readSync((conn) => conn.get('SELECT 1 AS one'));
+      const rest = [...rows].length;
+      outer.exec('COMMIT');
+      return { before, inner, rest };
+    });
+
+    expect(counts).toEqual({ before: 2, inner: 2, rest: 1 });
+  });
+
   it('names an open iterator when the connection is busy', async () => {
     const db = openTemp();
     await db.write((tx) => tx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)'));
