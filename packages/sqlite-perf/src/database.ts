@@ -209,7 +209,7 @@ export class Database {
    * const queued = db.readSync((conn) => conn.get<{ n: number }>('SELECT count(*) AS n FROM jobs'));
    */
   readSync<T>(callback: (connection: Connection) => T): T {
-    if (this.closed) {
+    if (this.#closing !== undefined) {
       throw closedError('read');
     }
     if (typeof callback !== 'function') {
@@ -226,7 +226,8 @@ export class Database {
       : (this.#inMemory ? this.#writer : this.#syncReader)!;
     // On :memory: this is the writer, where a Kysely transaction may be open.
     const transactionBefore = outermost && this.#inMemory && connection.inTransaction;
-    const startedAt = this.#metrics.enabled ? process.hrtime.bigint() : 0n;
+    const timed = this.#metrics.enabled;
+    const startedAt = timed ? process.hrtime.bigint() : 0n;
     let status: 'ok' | 'error' = 'error';
     this.#syncDepth++;
     try {
@@ -238,7 +239,7 @@ export class Database {
       if (outermost) {
         connection.endRead(transactionBefore);
       }
-      if (this.#metrics.enabled) {
+      if (timed) {
         this.#metrics.observeQuery('read', status, process.hrtime.bigint() - startedAt);
       }
     }
