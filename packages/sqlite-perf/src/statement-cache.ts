@@ -30,6 +30,8 @@ export class StatementCache {
   // Map iteration order is insertion order, so the first key is the least recently used.
   readonly #statements = new Map<string, CachedStatement>();
   #mostRecentSql: string | undefined;
+  /** The statement of `#mostRecentSql`, which is never the one evicted. */
+  #mostRecent: CachedStatement | undefined;
 
   constructor(database: BetterSqlite3.Database, maxSize: number, counters: StatementCacheCounters) {
     this.#database = database;
@@ -47,16 +49,19 @@ export class StatementCache {
    * Throws what `prepare` throws for invalid SQL; nothing is cached then.
    */
   get(sql: string): CachedStatement {
+    // A loop runs the same SQL again and again, and a string compare is cheaper than a lookup.
+    if (sql === this.#mostRecentSql && this.#mostRecent !== undefined) {
+      this.#counters.hits++;
+      return this.#mostRecent;
+    }
     const cached = this.#statements.get(sql);
     if (cached !== undefined) {
       this.#counters.hits++;
-      // Re-inserting moves the key to the end; skip it for the statement used last,
-      // which is the common case in a loop.
-      if (this.#mostRecentSql !== sql) {
-        this.#statements.delete(sql);
-        this.#statements.set(sql, cached);
-        this.#mostRecentSql = sql;
-      }
+      // Re-inserting moves the key to the end, the most recently used place.
+      this.#statements.delete(sql);
+      this.#statements.set(sql, cached);
+      this.#mostRecentSql = sql;
+      this.#mostRecent = cached;
       return cached;
     }
 
@@ -71,6 +76,7 @@ export class StatementCache {
     };
     this.#statements.set(sql, statement);
     this.#mostRecentSql = sql;
+    this.#mostRecent = statement;
     if (this.#statements.size > this.#maxSize) {
       const oldest = this.#statements.keys().next().value;
       if (oldest !== undefined) {
@@ -90,5 +96,6 @@ export class StatementCache {
   clear(): void {
     this.#statements.clear();
     this.#mostRecentSql = undefined;
+    this.#mostRecent = undefined;
   }
 }
