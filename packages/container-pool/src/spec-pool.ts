@@ -295,13 +295,15 @@ export class SpecPool {
   #replenish(reason: ScaleReason): void {
     if (this.#runtime.closed) return;
 
+    const belowMin = this.spec.min - this.size;
     const needed = Math.max(
-      this.spec.min - this.size,
+      belowMin,
       Math.min(this.#waiters.length - this.#starting, this.spec.max - this.size),
     );
     if (needed <= 0) return;
 
-    this.#scaleLog('up', reason, needed);
+    // Above min, what the periodic top-up starts is for calls waiting, not for min.
+    this.#scaleLog('up', reason === 'min' && belowMin <= 0 ? 'demand' : reason, needed);
     for (let index = 0; index < needed; index += 1) void this.#start().catch(() => {});
   }
 

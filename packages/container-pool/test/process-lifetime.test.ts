@@ -20,3 +20,24 @@ describe('ContainerPool process lifetime', () => {
     expect(result.stdout).toMatch(/^ENGINE_UNAVAILABLE No Docker engine is available/);
   });
 });
+
+describe('ContainerPool without an engine', () => {
+  it('logs starts for a waiting call as demand', async () => {
+    const { createContainerPool } = await import('../src/index');
+    const pool = createContainerPool({
+      name: 'no-engine-scaling',
+      engines: [{ name: 'gone', connection: { socketPath: '/nonexistent/agentnode-docker.sock' } }],
+    });
+    const reasons: string[] = [];
+    pool.on('scaled', ({ direction, reason }) => reasons.push(`${direction}:${reason}`));
+
+    const error = await pool
+      .run({ image: 'busybox:absent', runner: 'sh', min: 0 }, { code: 'true', timeoutMs: 2_500 })
+      .catch((caught: unknown) => caught);
+    await pool.close();
+
+    expect(error).toMatchObject({ code: 'ENGINE_UNAVAILABLE' });
+    expect(reasons.length).toBeGreaterThan(0);
+    expect(reasons.filter((reason) => reason !== 'up:demand')).toEqual([]);
+  });
+});
