@@ -151,9 +151,9 @@ async function coordinatorOverhead(options: SuiteOptions): Promise<BenchRow[]> {
     const metrics = variant.metrics ? createMetricsRegistry({ collectSystem: false }) : undefined;
     const coordinator = createBenchCoordinator(metrics);
     coordinator.registry.register({ key: NOOP_KEY, kind: 'function', handler: variant.handler });
-    // V8 takes about 100,000 calls to optimize the call path fully, longer than the
-    // harness warms up; before that a call costs up to twice as much. The row reports the
-    // steady state of a long-running host.
+    // V8 takes about 100,000 calls to optimize the call path fully, which is longer than
+    // the harness warms up. Until then a call costs up to twice as much, so the row
+    // reports the steady state of a long-running host.
     for (let i = 0; i < WARMUP_CALLS; i++) {
       await coordinator.execute(NOOP_KEY, params);
     }

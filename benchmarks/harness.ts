@@ -149,7 +149,7 @@ export async function compare(
   };
 }
 
-/** The median of each field over several measurements of one subject; samples are summed. */
+/** Returns the median of each field over several measurements of one subject, with samples summed. */
 function medianMeasurement(measurements: readonly Measurement[]): Measurement {
   const middle = (values: number[]) => {
     const sorted = values.sort((a, b) => a - b);

@@ -208,7 +208,7 @@ async function compareCore(
 }
 
 /**
- * A Kysely dialect whose driver answers every query with no rows at once, so timing
+ * Returns a Kysely dialect whose driver returns no rows for every query at once, so timing
  * a query through it measures Kysely's own building, compiling and running.
  */
 function noOpDialect() {

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isAttestationError } from '../src/index';
+import { type AttestationError, isAttestationError } from '../src/index';
 import { pathLengthConstraint } from '../src/nitro/basic-constraints';
 import { verifyCertificateChain } from '../src/nitro/certificate-chain';
 import { decodeCoseSign1 } from '../src/nitro/cose-sign1';
@@ -53,7 +53,8 @@ describe('pathLengthConstraint', () => {
 
     const error = thrownBy(() => pathLengthConstraint(truncated, 'cabundle[1]'));
 
-    expect(isAttestationError(error) && error.code).toBe('MALFORMED_EVIDENCE');
+    expect(isAttestationError(error)).toBe(true);
+    expect((error as AttestationError).code).toBe('MALFORMED_EVIDENCE');
     expect((error as Error).message).toMatch(/cabundle\[1\] has an unreadable basicConstraints/);
   });
 });
@@ -80,7 +81,8 @@ describe('verifyCertificateChain path lengths', () => {
       ),
     );
 
-    expect(isAttestationError(error) && error.code).toBe('CHAIN_INVALID');
+    expect(isAttestationError(error)).toBe(true);
+    expect((error as AttestationError).code).toBe('CHAIN_INVALID');
     expect((error as Error).message).toMatch(
       /cabundle\[1\] \(CN=pathlen0\) allows 0 CA certificates below it \(pathLenConstraint\), but the chain has 1/,
     );

@@ -128,16 +128,16 @@ describe.skipIf(!hasDocker)('ContainerPool with several engines', () => {
       });
 
       const result = await pool.run(spec, { code: 'echo over tls', timeoutMs: 20_000 });
-      const refused = await noClientCertificate
+      const error = await noClientCertificate
         .run(spec, { code: 'echo never', timeoutMs: 5_000 })
-        .catch((error: unknown) => error);
+        .catch((caught: unknown) => caught);
 
       expect(result.output).toBe('over tls\n');
       expect(result.engine).toBe('remote');
-      expect(refused).toMatchObject({ code: 'ENGINE_UNAVAILABLE' });
-      expect((refused as Error).message).toMatch(/certificate required/);
-      expect((refused as Error).message).not.toContain('\n');
-      expect((refused as Error).cause).toMatchObject({ code: expect.stringMatching(/^ERR_SSL_/) });
+      expect(error).toMatchObject({ code: 'ENGINE_UNAVAILABLE' });
+      expect((error as Error).message).toMatch(/certificate required/);
+      expect((error as Error).message).not.toContain('\n');
+      expect((error as Error).cause).toMatchObject({ code: expect.stringMatching(/^ERR_SSL_/) });
       await pool.close();
       await noClientCertificate.close();
     } finally {

@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const workspaceRoot = join(here, '..', '..', '..');
+const testDirectory = dirname(fileURLToPath(import.meta.url));
+const workspaceRoot = join(testDirectory, '..', '..', '..');
 
 describe('ContainerPool process lifetime', () => {
   it('keeps a script alive while its call waits', () => {
@@ -12,7 +12,12 @@ describe('ContainerPool process lifetime', () => {
     // it. The script must not end, and close the pool, before then.
     const result = spawnSync(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', join(here, 'fixtures', 'unavailable-engine.ts')],
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        join(testDirectory, 'fixtures', 'unavailable-engine.ts'),
+      ],
       { cwd: workspaceRoot, encoding: 'utf8', timeout: 30_000 },
     );
 

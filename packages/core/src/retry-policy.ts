@@ -1,4 +1,5 @@
 import { describeValue, ToolError } from './errors';
+import { MAX_TIMER_MS } from './timer-limits';
 
 /**
  * Policy for trying a failed call again. Only errors marked retryable are retried
@@ -36,9 +37,6 @@ export interface RetryPolicy {
 
 /** A {@link RetryPolicy} with every default applied. */
 export type ResolvedRetryPolicy = Readonly<Required<RetryPolicy>>;
-
-/** Longest retry delay, in ms: the most `setTimeout` accepts (about 24.8 days). */
-const MAX_DELAY_MS = 2_147_483_647;
 
 /** Most attempts a policy may ask for. */
 export const MAX_RETRY_ATTEMPTS = 100;
@@ -80,7 +78,7 @@ export function resolveRetryPolicy(
     if (!POLICY_KEYS.has(name)) {
       throw fail(`has unknown field "${name}"; known fields are ${[...POLICY_KEYS].join(', ')}`);
     }
-    // null is a value, not a way to ask for the default: leave the field out for that.
+    // null is a value, not a request for the default. Leaving the field out gets the default.
     if (value === null) {
       throw fail(`${name} must not be null; leave it out to use the default`);
     }
@@ -103,12 +101,12 @@ export function resolveRetryPolicy(
   }
   if (!isDelay(initialDelayMs)) {
     throw fail(
-      `initialDelayMs must be a number from 0 to ${MAX_DELAY_MS}, got ${describeValue(initialDelayMs)}`,
+      `initialDelayMs must be a number from 0 to ${MAX_TIMER_MS}, got ${describeValue(initialDelayMs)}`,
     );
   }
   if (!isDelay(maxDelayMs) || maxDelayMs < initialDelayMs) {
     throw fail(
-      `maxDelayMs must be a number from initialDelayMs (${describeValue(initialDelayMs)}) to ${MAX_DELAY_MS}, got ${describeValue(maxDelayMs)}`,
+      `maxDelayMs must be a number from initialDelayMs (${describeValue(initialDelayMs)}) to ${MAX_TIMER_MS}, got ${describeValue(maxDelayMs)}`,
     );
   }
   if (!Number.isFinite(multiplier) || multiplier < 1) {
@@ -126,9 +124,8 @@ export function resolveRetryPolicy(
 
 /**
  * Checks the fields `policy` sets before any tool's policy is merged in, so that a bad
- * batch-level policy rejects the batch up front. The rule between fields
- * (`maxDelayMs >= initialDelayMs`) is checked only where the policy sets both, since a
- * tool's policy may supply the other.
+ * batch-level policy rejects the batch up front. The rule `maxDelayMs >= initialDelayMs`
+ * is checked only where the policy sets both, because a tool's policy may supply one.
  *
  * @throws {ToolError} `INVALID_OPTIONS` when a field breaks its rule.
  */
@@ -149,7 +146,7 @@ export function checkRetryFields(policy: unknown, owner: string): void {
 const PERMISSIVE_BASE: ResolvedRetryPolicy = Object.freeze({
   ...NO_RETRY,
   initialDelayMs: 0,
-  maxDelayMs: MAX_DELAY_MS,
+  maxDelayMs: MAX_TIMER_MS,
 });
 
 /**
@@ -181,5 +178,5 @@ export function computeRetryDelayMs(
 }
 
 function isDelay(value: number): boolean {
-  return typeof value === 'number' && value >= 0 && value <= MAX_DELAY_MS;
+  return typeof value === 'number' && value >= 0 && value <= MAX_TIMER_MS;
 }

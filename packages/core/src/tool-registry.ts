@@ -4,6 +4,7 @@ import type { ToolExecutor } from './ports';
 import { isPrivacyTier, requiresAttestation } from './privacy-tier';
 import { NO_RETRY, resolveRetryPolicy } from './retry-policy';
 import { parseRouterKey, type RouterKey } from './router-key';
+import { MAX_TIMER_MS } from './timer-limits';
 import type { ConfigField, RegisteredTool, ToolDefinition } from './tool-definition';
 
 /** Configuration of {@link ToolRegistry}. */
@@ -23,7 +24,7 @@ export interface RegisterToolOptions {
 }
 
 /** Maximum timeout accepted: the largest delay `setTimeout` supports. */
-export const MAX_TIMEOUT_MS = 2_147_483_647;
+export const MAX_TIMEOUT_MS = MAX_TIMER_MS;
 
 const DEFINITION_KEYS = new Set([
   'key',

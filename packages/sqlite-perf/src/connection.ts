@@ -82,11 +82,11 @@ export class Connection {
   // cache so they neither evict user statements nor inflate its hit rate.
   readonly #control = new Map<string, BetterSqlite3.Statement>();
   #broken = false;
-  /** Iterators of `iterate()` not yet finished; the connection is busy while any is open. */
+  /** Iterators of `iterate()` not yet finished. The connection is busy while any is open. */
   readonly #openIterators = new Set<IterableIterator<unknown>>();
   /**
    * True once a statement that can begin a transaction ran (anything but a query), so
-   * that endRead asks SQLite about an open transaction only then.
+   * that endRead checks SQLite for an open transaction only then.
    */
   #mayHaveBegun = false;
   // Set by a timer rather than computed from the clock, so checking it on every

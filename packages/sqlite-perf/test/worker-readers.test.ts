@@ -146,7 +146,7 @@ describe('reader workers', () => {
     await workersUp(db);
     const fromNewWorker = await db.queryOne<{ two: number }>('SELECT 2 AS two');
 
-    expect(isSqlitePerfError(error) && error.code).toBe('WORKER_FAILED');
+    expect(isSqlitePerfError(error, 'WORKER_FAILED')).toBe(true);
     expect((error as Error).message).toMatch(/memory limit/);
     expect(after).toEqual({ one: 1 });
     expect(fromNewWorker).toEqual({ two: 2 });
